@@ -1,0 +1,111 @@
+"""``iclicker-admin``: create accounts and change roles and passwords from the shell.
+
+It works on the database file directly, beside a running server: it uses the
+same migrations and ``*_txn`` functions, and SQLite's busy timeout lets it
+wait its turn behind the server's writes.
+"""
+
+import argparse
+import getpass
+import sys
+import time
+from typing import Callable, TextIO
+
+from iclicker.auth.passwords import hash_password
+from iclicker.config import DEFAULT_BCRYPT_ROUNDS, DEFAULT_DB
+from iclicker.domain.accounts import (
+    ROLES,
+    check_display_name,
+    check_password,
+    check_username,
+)
+from iclicker.domain.errors import DomainError
+from iclicker.store.db import connect
+from iclicker.store.schema import migrate
+from iclicker.store.users import (
+    UsernameTaken,
+    create_user_txn,
+    set_password_hash_txn,
+    set_role_txn,
+)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="iclicker-admin", description=__doc__.splitlines()[0])
+    parser.add_argument("--db", default=DEFAULT_DB, help="SQLite database file")
+    parser.add_argument(
+        "--bcrypt-rounds", type=int, default=DEFAULT_BCRYPT_ROUNDS, help="bcrypt cost (4-31)"
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    add = commands.add_parser("adduser", help="create an account")
+    add.add_argument("username")
+    add.add_argument("--role", choices=ROLES, default="student")
+    add.add_argument("--display-name")
+    add.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
+    role = commands.add_parser("setrole", help="change an account's role")
+    role.add_argument("username")
+    role.add_argument("role", choices=ROLES)
+    password = commands.add_parser("passwd", help="set an account's password")
+    password.add_argument("username")
+    password.add_argument("--password-stdin", action="store_true")
+    return parser
+
+
+def read_password(from_stdin: bool, stdin: TextIO) -> str:
+    """The first line of stdin without its newline, or a twice-typed prompt."""
+    if from_stdin:
+        return stdin.readline().rstrip("\r\n")
+    first = getpass.getpass("Password: ")
+    if first != getpass.getpass("Password again: "):
+        raise DomainError("The passwords do not match.")
+    return first
+
+
+def _in_transaction(connection, function: Callable, *args):
+    cursor = connection.cursor()
+    cursor.execute("BEGIN IMMEDIATE")
+    try:
+        result = function(cursor, *args)
+    except BaseException:
+        cursor.execute("ROLLBACK")
+        raise
+    cursor.execute("COMMIT")
+    return result
+
+
+def run(argv: list[str], stdin: TextIO = sys.stdin, out: TextIO = sys.stdout) -> int:
+    args = _parser().parse_args(argv)
+    connection = connect(args.db)
+    try:
+        migrate(connection)
+        if args.command == "adduser":
+            username = check_username(args.username)
+            display_name = check_display_name(args.display_name, username)
+            password = check_password(read_password(args.password_stdin, stdin))
+            hashed = hash_password(password, args.bcrypt_rounds)
+            _in_transaction(
+                connection, create_user_txn, username, display_name, hashed, args.role, time.time()
+            )
+            print(f"created {args.role} {username}", file=out)
+        elif args.command == "setrole":
+            if not _in_transaction(connection, set_role_txn, args.username, args.role):
+                raise DomainError(f"no user {args.username!r}")
+            print(f"{args.username} is now {args.role}", file=out)
+        else:
+            password = check_password(read_password(args.password_stdin, stdin))
+            hashed = hash_password(password, args.bcrypt_rounds)
+            if not _in_transaction(connection, set_password_hash_txn, args.username, hashed):
+                raise DomainError(f"no user {args.username!r}")
+            print(f"password of {args.username} changed", file=out)
+    finally:
+        connection.close()
+    return 0
+
+
+def main() -> None:
+    try:
+        sys.exit(run(sys.argv[1:]))
+    except UsernameTaken as taken:
+        sys.exit(f"iclicker-admin: the username {taken} is taken")
+    except DomainError as error:
+        sys.exit(f"iclicker-admin: {error.message}")

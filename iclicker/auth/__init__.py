@@ -1,0 +1,1 @@
+"""Authentication: password hashing off the reactor thread, and login sessions."""

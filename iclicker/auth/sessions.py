@@ -1,0 +1,64 @@
+"""Login sessions: opaque cookie tokens backed by rows in the database.
+
+The cookie holds 256 random bits; the database holds only their SHA-256, so a
+copy of the database file does not let anyone log in as its users.
+"""
+
+import hashlib
+import secrets
+
+import attrs
+from twisted.internet.interfaces import IReactorTime
+
+from iclicker.store.sessions import SessionStore
+from iclicker.domain.accounts import User
+
+IDLE_LIFETIME = 12 * 3600
+REMEMBER_LIFETIME = 30 * 24 * 3600
+# Refreshing the idle deadline is a write; doing it at most once a minute per
+# session keeps page loads and socket handshakes read-only.
+TOUCH_INTERVAL = 60
+
+
+def _hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode("ascii", "replace")).hexdigest()
+
+
+@attrs.frozen
+class NewSession:
+    token: str
+    max_age: int | None
+    """Seconds for a persistent cookie, or None for a browser-session cookie."""
+
+
+class Sessions:
+    """Creates, resolves and destroys login sessions with an injected clock."""
+
+    def __init__(self, store: SessionStore, clock: IReactorTime) -> None:
+        self._store = store
+        self._clock = clock
+
+    async def create(self, user_id: int, remember: bool) -> NewSession:
+        """Start a new session; a fresh id at every login prevents fixation."""
+        token = secrets.token_urlsafe(32)
+        now = self._clock.seconds()
+        lifetime = REMEMBER_LIFETIME if remember else IDLE_LIFETIME
+        await self._store.create(_hash_token(token), user_id, now, now + lifetime, remember)
+        return NewSession(token, REMEMBER_LIFETIME if remember else None)
+
+    async def user(self, token: str | None) -> User | None:
+        """The user a cookie token belongs to, or None if it is unknown or expired."""
+        if not token:
+            return None
+        id_hash = _hash_token(token)
+        now = self._clock.seconds()
+        session = await self._store.get(id_hash, now)
+        if session is None:
+            return None
+        if not session.remember and now - session.last_seen >= TOUCH_INTERVAL:
+            await self._store.touch(id_hash, now, now + IDLE_LIFETIME)
+        return User.from_row(session.user)
+
+    async def destroy(self, token: str | None) -> None:
+        if token:
+            await self._store.delete(_hash_token(token))

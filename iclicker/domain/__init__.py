@@ -1,0 +1,1 @@
+"""Domain logic: accounts, lectures and their rules, free of HTTP and WebSocket."""

@@ -1,0 +1,139 @@
+"""Registration and login rules: username and password policy, login throttling."""
+
+import re
+
+import attrs
+from twisted.internet.interfaces import IReactorTime
+
+from iclicker.auth.passwords import MAX_PASSWORD_BYTES, MIN_PASSWORD_BYTES, PasswordHasher
+from iclicker.domain.errors import BadCredentials, Conflict, Invalid, TooManyAttempts
+from iclicker.store.sessions import SessionStore, ThrottleRow
+from iclicker.store.users import UserRow, UserStore, UsernameTaken, username_key
+
+ROLES = ("student", "instructor", "admin")
+USERNAME_PATTERN = re.compile(r"[A-Za-z0-9_.-]{3,32}")
+MAX_DISPLAY_NAME = 64
+
+FAILURES_BEFORE_LOCK = 5
+FAILURE_WINDOW = 15 * 60
+LOCK_DURATION = 15 * 60
+
+
+@attrs.frozen
+class User:
+    """An account as the rest of iclicker sees it: never with its password hash."""
+
+    id: int
+    username: str
+    display_name: str
+    role: str
+
+    @classmethod
+    def from_row(cls, row: UserRow) -> "User":
+        return cls(row.id, row.username, row.display_name, row.role)
+
+    @property
+    def can_teach(self) -> bool:
+        return self.role in ("instructor", "admin")
+
+    def as_json(self) -> dict:
+        return attrs.asdict(self)
+
+
+def check_username(username: str) -> str:
+    if not USERNAME_PATTERN.fullmatch(username):
+        raise Invalid(
+            "A username is 3 to 32 letters, digits, '_', '.' or '-'.", "invalid_username"
+        )
+    return username
+
+
+def check_password(password: str) -> str:
+    if not MIN_PASSWORD_BYTES <= len(password.encode("utf-8")) <= MAX_PASSWORD_BYTES:
+        raise Invalid(
+            f"A password is {MIN_PASSWORD_BYTES} to {MAX_PASSWORD_BYTES} bytes long.",
+            "weak_password",
+        )
+    return password
+
+
+def check_display_name(display_name: str | None, username: str) -> str:
+    if display_name is None:
+        return username
+    display_name = display_name.strip()
+    if not 1 <= len(display_name) <= MAX_DISPLAY_NAME:
+        raise Invalid(f"A display name is 1 to {MAX_DISPLAY_NAME} characters.")
+    return display_name
+
+
+def check_role(role: str) -> str:
+    if role not in ROLES:
+        raise Invalid(f"A role is one of {', '.join(ROLES)}.")
+    return role
+
+
+def record_failure(row: ThrottleRow, now: float) -> ThrottleRow:
+    """The throttle state after one more failed login at ``now``.
+
+    The fifth failure within the window locks the username for a fixed time
+    from that failure; attempts during the lock are refused before they count,
+    so nobody can extend a lock indefinitely by hammering a username.
+    """
+    recent = tuple(t for t in row.recent_failures if now - t < FAILURE_WINDOW) + (now,)
+    if len(recent) >= FAILURES_BEFORE_LOCK:
+        return ThrottleRow((), now + LOCK_DURATION)
+    return ThrottleRow(recent, None)
+
+
+def is_locked(row: ThrottleRow, now: float) -> bool:
+    return row.locked_until is not None and now < row.locked_until
+
+
+class Accounts:
+    """Registers users and checks logins."""
+
+    def __init__(
+        self,
+        users: UserStore,
+        sessions: SessionStore,
+        hasher: PasswordHasher,
+        clock: IReactorTime,
+    ) -> None:
+        self._users = users
+        self._sessions = sessions
+        self._hasher = hasher
+        self._clock = clock
+
+    async def register(self, username: str, password: str, display_name: str | None) -> User:
+        check_username(username)
+        check_password(password)
+        display_name = check_display_name(display_name, username)
+        if await self._users.by_username(username) is not None:
+            raise Conflict("That username is taken.", "username_taken")
+        password_hash = await self._hasher.hash(password)
+        try:
+            row = await self._users.create(
+                username, display_name, password_hash, "student", self._clock.seconds()
+            )
+        except UsernameTaken:
+            raise Conflict("That username is taken.", "username_taken")
+        return User.from_row(row)
+
+    async def login(self, username: str, password: str) -> User:
+        """The user whose credentials these are; raises on failure or while locked."""
+        key = username_key(username)
+        throttle = await self._sessions.throttle(key)
+        if is_locked(throttle, self._clock.seconds()):
+            raise TooManyAttempts("Too many failed logins; try again in 15 minutes.")
+        row = await self._users.by_username(username)
+        valid = await self._hasher.check(password, row.password_hash if row else None)
+        if row is None or not valid:
+            now = self._clock.seconds()
+            await self._sessions.update_throttle(key, lambda old: record_failure(old, now))
+            raise BadCredentials("Wrong username or password.")
+        await self._sessions.clear_throttle(key)
+        return User.from_row(row)
+
+    async def user(self, user_id: int) -> User | None:
+        row = await self._users.by_id(user_id)
+        return User.from_row(row) if row else None

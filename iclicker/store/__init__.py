@@ -1,0 +1,1 @@
+"""Persistence: every SQL statement of iclicker lives in this package."""

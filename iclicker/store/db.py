@@ -1,0 +1,75 @@
+"""The database handle: one adbapi connection to SQLite, used by every store.
+
+SQLite allows one writer at a time. Rather than let concurrent writers race
+into "database is locked", the pool holds exactly one connection on one
+thread, so every transaction of this process runs in turn; other processes
+(``iclicker-admin``) wait on the busy timeout.
+"""
+
+import sqlite3
+from typing import Any, Callable, TypeVar
+
+from twisted.enterprise import adbapi
+from twisted.internet.interfaces import IReactorCore, IReactorThreads
+
+from iclicker.store.schema import migrate
+
+T = TypeVar("T")
+
+BUSY_TIMEOUT_MS = 10_000
+
+
+def configure_connection(connection: sqlite3.Connection) -> None:
+    """Apply the per-connection settings every iclicker connection needs.
+
+    WAL lets readers in other processes proceed during a write, and with
+    ``synchronous=FULL`` a commit is on disk before it returns, so an
+    acknowledged write survives ``kill -9`` and power loss alike.
+    """
+    connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    connection.execute("PRAGMA journal_mode = WAL")
+    connection.execute("PRAGMA synchronous = FULL")
+    connection.execute("PRAGMA foreign_keys = ON")
+
+
+def connect(path: str) -> sqlite3.Connection:
+    """Open a configured connection outside the pool (start-up, admin tool, tests)."""
+    connection = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    configure_connection(connection)
+    return connection
+
+
+def prepare(path: str) -> None:
+    """Create or upgrade the database file before the reactor starts."""
+    connection = connect(path)
+    try:
+        migrate(connection)
+    finally:
+        connection.close()
+
+
+class Database:
+    """Runs ``*_txn`` functions on the database thread, one transaction each."""
+
+    def __init__(self, path: str, reactor: IReactorCore | IReactorThreads) -> None:
+        self._pool = adbapi.ConnectionPool(
+            "sqlite3",
+            path,
+            check_same_thread=False,
+            cp_min=1,
+            cp_max=1,
+            cp_openfun=configure_connection,
+            cp_reactor=reactor,
+            cp_noisy=False,
+        )
+
+    async def run(self, function: Callable[..., T], *args: Any) -> T:
+        """Run ``function(txn, *args)`` in a transaction on the database thread.
+
+        The transaction commits when ``function`` returns and rolls back when
+        it raises; the function must not touch the reactor.
+        """
+        return await self._pool.runInteraction(function, *args)
+
+    def close(self) -> None:
+        self._pool.close()

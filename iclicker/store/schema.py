@@ -1,0 +1,99 @@
+"""Versioned schema migrations, applied in order and recorded in ``PRAGMA user_version``.
+
+An existing database is upgraded in place: each migration runs once, inside
+its own transaction, and a database newer than this code is refused rather
+than touched.
+"""
+
+import sqlite3
+
+MIGRATIONS: tuple[str, ...] = (
+    # 1: accounts, sessions and login throttling.
+    """
+    CREATE TABLE users (
+        id INTEGER PRIMARY KEY,
+        username TEXT NOT NULL,
+        username_key TEXT NOT NULL UNIQUE,
+        display_name TEXT NOT NULL,
+        role TEXT NOT NULL DEFAULT 'student'
+            CHECK (role IN ('student', 'instructor', 'admin')),
+        password_hash TEXT NOT NULL,
+        created_at REAL NOT NULL
+    );
+    CREATE TABLE sessions (
+        id_hash TEXT PRIMARY KEY,
+        user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        created_at REAL NOT NULL,
+        last_seen REAL NOT NULL,
+        expires_at REAL NOT NULL,
+        remember INTEGER NOT NULL
+    );
+    CREATE INDEX sessions_by_user ON sessions(user_id);
+    CREATE TABLE login_throttle (
+        username_key TEXT PRIMARY KEY,
+        recent_failures TEXT NOT NULL,
+        locked_until REAL
+    );
+    """,
+    # 2: lectures, questions and answers.
+    """
+    CREATE TABLE lectures (
+        id INTEGER PRIMARY KEY,
+        owner_id INTEGER NOT NULL REFERENCES users(id),
+        title TEXT NOT NULL,
+        join_code TEXT NOT NULL UNIQUE,
+        status TEXT NOT NULL CHECK (status IN ('open', 'ended')),
+        created_at REAL NOT NULL,
+        ended_at REAL
+    );
+    CREATE INDEX lectures_by_owner ON lectures(owner_id);
+    CREATE TABLE questions (
+        id INTEGER PRIMARY KEY,
+        lecture_id INTEGER NOT NULL REFERENCES lectures(id) ON DELETE CASCADE,
+        text TEXT NOT NULL,
+        choices TEXT NOT NULL,
+        correct TEXT,
+        status TEXT NOT NULL CHECK (status IN ('open', 'closed')),
+        opened_at REAL NOT NULL,
+        closed_at REAL
+    );
+    CREATE INDEX questions_by_lecture ON questions(lecture_id);
+    CREATE UNIQUE INDEX one_open_question_per_lecture
+        ON questions(lecture_id) WHERE status = 'open';
+    CREATE TABLE answers (
+        question_id INTEGER NOT NULL REFERENCES questions(id) ON DELETE CASCADE,
+        user_id INTEGER NOT NULL REFERENCES users(id),
+        choice TEXT NOT NULL,
+        answered_at REAL NOT NULL,
+        PRIMARY KEY (question_id, user_id)
+    ) WITHOUT ROWID;
+    """,
+)
+
+
+class SchemaTooNew(Exception):
+    """The database was written by a newer iclicker; upgrading code is the only fix."""
+
+
+def current_version(connection: sqlite3.Connection) -> int:
+    return connection.execute("PRAGMA user_version").fetchone()[0]
+
+
+def migrate(connection: sqlite3.Connection) -> int:
+    """Bring the schema up to date; return the number of migrations applied.
+
+    Runs each pending migration as one transaction together with the version
+    bump, so a crash mid-upgrade leaves the previous version intact.
+    """
+    version = current_version(connection)
+    if version > len(MIGRATIONS):
+        raise SchemaTooNew(
+            f"database schema version {version} is newer than this iclicker "
+            f"({len(MIGRATIONS)})"
+        )
+    pending = MIGRATIONS[version:]
+    for number, script in enumerate(pending, start=version + 1):
+        connection.executescript(
+            f"BEGIN IMMEDIATE;\n{script}\nPRAGMA user_version = {number};\nCOMMIT;"
+        )
+    return len(pending)

@@ -1,0 +1,140 @@
+"""Server-side login sessions and the failed-login throttle."""
+
+import json
+import sqlite3
+from typing import Callable
+
+import attrs
+
+from iclicker.store.db import Database
+from iclicker.store.users import UserRow, user_columns
+
+
+@attrs.frozen
+class SessionRow:
+    user: UserRow
+    last_seen: float
+    expires_at: float
+    remember: bool
+
+
+def create_session_txn(
+    txn: sqlite3.Cursor,
+    id_hash: str,
+    user_id: int,
+    now: float,
+    expires_at: float,
+    remember: bool,
+) -> None:
+    txn.execute(
+        "INSERT INTO sessions (id_hash, user_id, created_at, last_seen, expires_at,"
+        " remember) VALUES (?, ?, ?, ?, ?, ?)",
+        (id_hash, user_id, now, now, expires_at, int(remember)),
+    )
+
+
+def session_txn(txn: sqlite3.Cursor, id_hash: str, now: float) -> SessionRow | None:
+    """The live session with this id, or None (an expired one is deleted on sight)."""
+    txn.execute(
+        f"SELECT {user_columns('u')}, s.last_seen, s.expires_at, s.remember"
+        " FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id_hash = ?",
+        (id_hash,),
+    )
+    row = txn.fetchone()
+    if row is None:
+        return None
+    if row[-2] <= now:
+        txn.execute("DELETE FROM sessions WHERE id_hash = ?", (id_hash,))
+        return None
+    return SessionRow(UserRow(*row[:5]), row[5], row[6], bool(row[7]))
+
+
+def touch_session_txn(
+    txn: sqlite3.Cursor, id_hash: str, now: float, expires_at: float
+) -> None:
+    txn.execute(
+        "UPDATE sessions SET last_seen = ?, expires_at = ? WHERE id_hash = ?",
+        (now, expires_at, id_hash),
+    )
+
+
+def delete_session_txn(txn: sqlite3.Cursor, id_hash: str) -> None:
+    txn.execute("DELETE FROM sessions WHERE id_hash = ?", (id_hash,))
+
+
+def delete_expired_sessions_txn(txn: sqlite3.Cursor, now: float) -> int:
+    txn.execute("DELETE FROM sessions WHERE expires_at <= ?", (now,))
+    return txn.rowcount
+
+
+@attrs.frozen
+class ThrottleRow:
+    """Recent failed logins for one username, and the lock they caused."""
+
+    recent_failures: tuple[float, ...] = ()
+    locked_until: float | None = None
+
+
+def throttle_txn(txn: sqlite3.Cursor, key: str) -> ThrottleRow:
+    txn.execute(
+        "SELECT recent_failures, locked_until FROM login_throttle WHERE username_key = ?",
+        (key,),
+    )
+    found = txn.fetchone()
+    return ThrottleRow(tuple(json.loads(found[0])), found[1]) if found else ThrottleRow()
+
+
+def update_throttle_txn(
+    txn: sqlite3.Cursor, key: str, update: Callable[[ThrottleRow], ThrottleRow]
+) -> ThrottleRow:
+    """Replace the throttle row for ``key`` by ``update(row)`` atomically."""
+    new = update(throttle_txn(txn, key))
+    txn.execute(
+        "INSERT INTO login_throttle (username_key, recent_failures, locked_until)"
+        " VALUES (?, ?, ?) ON CONFLICT (username_key) DO UPDATE SET"
+        " recent_failures = excluded.recent_failures,"
+        " locked_until = excluded.locked_until",
+        (key, json.dumps(new.recent_failures), new.locked_until),
+    )
+    return new
+
+
+def clear_throttle_txn(txn: sqlite3.Cursor, key: str) -> None:
+    txn.execute("DELETE FROM login_throttle WHERE username_key = ?", (key,))
+
+
+class SessionStore:
+    """Async access to sessions and the login throttle for the reactor thread."""
+
+    def __init__(self, database: Database) -> None:
+        self._database = database
+
+    async def create(
+        self, id_hash: str, user_id: int, now: float, expires_at: float, remember: bool
+    ) -> None:
+        await self._database.run(
+            create_session_txn, id_hash, user_id, now, expires_at, remember
+        )
+
+    async def get(self, id_hash: str, now: float) -> SessionRow | None:
+        return await self._database.run(session_txn, id_hash, now)
+
+    async def touch(self, id_hash: str, now: float, expires_at: float) -> None:
+        await self._database.run(touch_session_txn, id_hash, now, expires_at)
+
+    async def delete(self, id_hash: str) -> None:
+        await self._database.run(delete_session_txn, id_hash)
+
+    async def delete_expired(self, now: float) -> int:
+        return await self._database.run(delete_expired_sessions_txn, now)
+
+    async def throttle(self, key: str) -> ThrottleRow:
+        return await self._database.run(throttle_txn, key)
+
+    async def update_throttle(
+        self, key: str, update: Callable[[ThrottleRow], ThrottleRow]
+    ) -> ThrottleRow:
+        return await self._database.run(update_throttle_txn, key, update)
+
+    async def clear_throttle(self, key: str) -> None:
+        await self._database.run(clear_throttle_txn, key)

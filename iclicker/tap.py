@@ -1,0 +1,123 @@
+"""``twistd iclicker``: command-line options and the service they build."""
+
+import ipaddress
+import os
+from urllib.parse import urlsplit
+
+from twisted.application.service import IService
+from twisted.internet.endpoints import serverFromString
+from twisted.internet.testing import MemoryReactor
+from twisted.python import usage
+
+from iclicker.config import (
+    DEFAULT_BCRYPT_ROUNDS,
+    DEFAULT_DB,
+    DEFAULT_PORT,
+    DEFAULT_SEND_BUFFER,
+    Config,
+)
+
+
+def parse_origin(value: str) -> str:
+    """Normalise an origin to ``scheme://host[:port]``; raise UsageError if it is not one."""
+    parts = urlsplit(value.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise usage.UsageError(f"--origin {value!r}: expected http(s)://HOST[:PORT]")
+    if parts.path not in ("", "/") or parts.query or parts.fragment or parts.username:
+        raise usage.UsageError(f"--origin {value!r}: an origin has no path or query")
+    try:
+        parts.port
+    except ValueError:
+        raise usage.UsageError(f"--origin {value!r}: bad port")
+    return f"{parts.scheme}://{parts.netloc.lower()}"
+
+
+def _positive_int(name: str, value: str, low: int, high: int) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise usage.UsageError(f"--{name} must be a whole number, not {value!r}")
+    if not low <= number <= high:
+        raise usage.UsageError(f"--{name} must be between {low} and {high}")
+    return number
+
+
+class Options(usage.Options):
+    synopsis = "[options]"
+    longdesc = (
+        "Run the iclicker classroom response server: the web site, its JSON API "
+        "and the lecture WebSocket on one port, over a SQLite database."
+    )
+    optParameters = [
+        ["port", "p", DEFAULT_PORT, "Endpoint description to listen on (e.g. tcp:8080)."],
+        ["db", "d", DEFAULT_DB, "Path of the SQLite database file."],
+        ["bcrypt-rounds", None, str(DEFAULT_BCRYPT_ROUNDS), "bcrypt cost factor (4-31)."],
+        [
+            "max-send-buffer",
+            None,
+            str(DEFAULT_SEND_BUFFER),
+            "Bytes a WebSocket client may leave unread before it is dropped.",
+        ],
+        ["redis", None, None, "redis://HOST:PORT[/DB] to share groups between processes."],
+    ]
+    optFlags = [
+        ["allow-net-http", None, "Apply --allow-net to every HTTP route but /healthz."],
+        ["trust-proxy", None, "Trust X-Forwarded-For/-Proto from a reverse proxy."],
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self["allow-net"] = []
+        self["origin"] = []
+
+    def opt_allow_net(self, cidr: str) -> None:
+        """Allow clients from this network (CIDR, IPv4 or IPv6; repeatable)."""
+        try:
+            self["allow-net"].append(ipaddress.ip_network(cidr.strip(), strict=False))
+        except ValueError:
+            raise usage.UsageError(f"--allow-net {cidr!r} is not a CIDR network")
+
+    def opt_origin(self, origin: str) -> None:
+        """Trust this extra origin for WebSocket and CSRF checks (repeatable)."""
+        self["origin"].append(parse_origin(origin))
+
+    def postOptions(self) -> None:
+        try:
+            serverFromString(MemoryReactor(), self["port"])
+        except (ValueError, KeyError, TypeError) as error:
+            raise usage.UsageError(f"--port {self['port']!r}: {error}")
+        if self["redis"] is not None:
+            raise usage.UsageError("--redis is not available in this version of iclicker")
+        if "://" in self["db"]:
+            raise usage.UsageError(
+                "--db takes a SQLite file path; PostgreSQL is not available yet"
+            )
+        directory = os.path.dirname(os.path.abspath(self["db"]))
+        if not os.path.isdir(directory):
+            raise usage.UsageError(f"--db {self['db']!r}: no directory {directory}")
+        if os.path.isdir(self["db"]):
+            raise usage.UsageError(f"--db {self['db']!r} is a directory")
+        self["bcrypt-rounds"] = _positive_int("bcrypt-rounds", self["bcrypt-rounds"], 4, 31)
+        self["max-send-buffer"] = _positive_int(
+            "max-send-buffer", self["max-send-buffer"], 4096, 1 << 30
+        )
+
+    def config(self) -> Config:
+        return Config(
+            port=self["port"],
+            db_path=self["db"],
+            allow_nets=tuple(self["allow-net"]),
+            allow_net_http=bool(self["allow-net-http"]),
+            origins=tuple(self["origin"]),
+            bcrypt_rounds=self["bcrypt-rounds"],
+            trust_proxy=bool(self["trust-proxy"]),
+            max_send_buffer=self["max-send-buffer"],
+        )
+
+
+def makeService(options: Options) -> IService:
+    from twisted.internet import reactor
+
+    from iclicker.service import build_service
+
+    return build_service(options.config(), reactor)

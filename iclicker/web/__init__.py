@@ -1,0 +1,1 @@
+"""The HTTP side: JSON API, HTML pages, and the checks both share with the WebSocket."""

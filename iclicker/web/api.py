@@ -1,0 +1,69 @@
+"""The accounts JSON API, mounted under ``/api``: register, login, logout, me."""
+
+from klein import Klein
+from twisted.web.server import Request
+
+from iclicker.auth.sessions import Sessions
+from iclicker.domain.accounts import Accounts
+from iclicker.web.errors import install_json_errors
+from iclicker.web.guards import Guards
+from iclicker.web.cookies import (
+    authenticated_user,
+    clear_session_cookie,
+    session_token,
+    start_session,
+)
+from iclicker.web.http import check_json_write, check_network, field, json_response, read_json
+
+
+class AccountsApi:
+    app = Klein()
+
+    def __init__(self, accounts: Accounts, sessions: Sessions, guards: Guards) -> None:
+        self._accounts = accounts
+        self._sessions = sessions
+        self._guards = guards
+
+    def _check_write(self, request: Request) -> None:
+        check_network(request, self._guards)
+        check_json_write(request, self._guards)
+
+    @app.route("/register", methods=["POST"])
+    async def register(self, request: Request) -> bytes:
+        self._check_write(request)
+        body = read_json(request)
+        user = await self._accounts.register(
+            field(body, "username", str),
+            field(body, "password", str),
+            field(body, "display_name", str, required=False),
+        )
+        await start_session(request, self._sessions, self._guards, user, remember=False)
+        return json_response(request, 201, {"user": user.as_json()})
+
+    @app.route("/login", methods=["POST"])
+    async def login(self, request: Request) -> bytes:
+        self._check_write(request)
+        body = read_json(request)
+        username = field(body, "username", str)
+        password = field(body, "password", str)
+        remember = bool(field(body, "remember", bool, required=False))
+        user = await self._accounts.login(username, password)
+        await start_session(request, self._sessions, self._guards, user, remember)
+        return json_response(request, 200, {"user": user.as_json()})
+
+    @app.route("/logout", methods=["POST"])
+    async def logout(self, request: Request) -> bytes:
+        self._check_write(request)
+        await self._sessions.destroy(session_token(request))
+        clear_session_cookie(request, self._guards)
+        request.setResponseCode(204)
+        return b""
+
+    @app.route("/me", methods=["GET"])
+    async def me(self, request: Request) -> bytes:
+        check_network(request, self._guards)
+        user = await authenticated_user(request, self._sessions)
+        return json_response(request, 200, {"user": user.as_json()})
+
+
+install_json_errors(AccountsApi.app)
