@@ -109,3 +109,7 @@ def main() -> None:
         sys.exit(f"iclicker-admin: the username {taken} is taken")
     except DomainError as error:
         sys.exit(f"iclicker-admin: {error.message}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,29 +1,40 @@
 """The composition root: builds every part of the server from a Config and a reactor."""
 
+from autobahn.twisted.resource import WebSocketResource
+from klein import Klein
 from twisted.application import strports
-from twisted.application.service import IService, MultiService, Service
+from twisted.application.service import MultiService, Service
+from twisted.internet.defer import Deferred
 from twisted.web.server import Site
 
 from iclicker.auth.passwords import PasswordHasher
 from iclicker.auth.sessions import Sessions
 from iclicker.config import Config
 from iclicker.domain.accounts import Accounts
+from iclicker.domain.lectures import Lectures
+from iclicker.groups.memory import MemoryGroups
 from iclicker.secret import load_or_create_secret, secret_path
 from iclicker.store.db import Database, prepare
+from iclicker.store.lectures import AnswerWriter, LectureStore
 from iclicker.store.sessions import SessionStore
 from iclicker.store.users import UserStore
 from iclicker.web.api import AccountsApi
 from iclicker.web.csrf import CsrfTokens
+from iclicker.web.errors import install_error_handlers
 from iclicker.web.guards import Guards
 from iclicker.web.http import LimitedRequest
+from iclicker.web.lecture_pages import LecturePages
+from iclicker.web.lectures_api import LecturesApi
 from iclicker.web.pagekit import PageKit
 from iclicker.web.pages import AccountPages
-from iclicker.web.site import Root
+from iclicker.web.site import Plumbing
 from iclicker.web.templating import Templates
+from iclicker.ws.factory import LectureSocketFactory, SocketsService
+from iclicker.ws.messages import prepared_frame
 
 
 class DatabaseService(Service):
-    """Closes the database pool when the server stops, after the sockets are gone."""
+    """Closes the database pool when the server stops."""
 
     def __init__(self, database: Database) -> None:
         self._database = database
@@ -33,8 +44,25 @@ class DatabaseService(Service):
         self._database.close()
 
 
-def build_service(config: Config, reactor) -> IService:
-    """Everything ``twistd iclicker`` runs, as one MultiService.
+class OrderedStop(MultiService):
+    """A MultiService that stops its children one at a time, last added first.
+
+    MultiService stops children all at once; here the listening port closes
+    first, then the sockets, then pending answers are written, and only then
+    does the database close.
+    """
+
+    def stopService(self) -> Deferred:
+        Service.stopService(self)
+        return Deferred.fromCoroutine(self._stop_in_order())
+
+    async def _stop_in_order(self) -> None:
+        for child in reversed(list(self)):
+            await child.stopService()
+
+
+def build_service(config: Config, reactor) -> MultiService:
+    """Everything ``twistd iclicker`` runs, as one service.
 
     The schema is migrated here, synchronously and before the reactor runs,
     so no request ever sees a half-upgraded database.
@@ -42,7 +70,7 @@ def build_service(config: Config, reactor) -> IService:
     prepare(config.db_path)
     secret = load_or_create_secret(secret_path(config.db_path))
 
-    root = MultiService()
+    root = OrderedStop()
     database = Database(config.db_path, reactor)
     DatabaseService(database).setServiceParent(root)
     hasher = PasswordHasher(reactor, config.bcrypt_rounds)
@@ -52,14 +80,24 @@ def build_service(config: Config, reactor) -> IService:
     session_store = SessionStore(database)
     sessions = Sessions(session_store, reactor)
     accounts = Accounts(UserStore(database), session_store, hasher, reactor)
-    kit = PageKit(Templates(), CsrfTokens(secret, guards), sessions, guards)
-
-    site_root = Root(
-        database,
-        api=AccountsApi(accounts, sessions, guards).app.resource(),
-        pages=AccountPages(kit, accounts, sessions, guards).app.resource(),
+    groups = MemoryGroups(prepared_frame)
+    lectures = Lectures(LectureStore(database), AnswerWriter(database), groups, reactor)
+    lectures.setServiceParent(root)
+    sockets = LectureSocketFactory(
+        reactor, lectures, groups, sessions, guards, config.max_send_buffer
     )
-    site = Site(site_root.app.resource(), reactor=reactor)
+    SocketsService(sockets, reactor).setServiceParent(root)
+
+    kit = PageKit(Templates(), CsrfTokens(secret, guards), sessions, guards)
+    app = Klein()
+    Plumbing(database, WebSocketResource(sockets)).install(app)
+    AccountsApi(accounts, sessions, guards).install(app)
+    LecturesApi(lectures, sessions, guards).install(app)
+    AccountPages(kit, accounts, sessions, guards).install(app)
+    LecturePages(kit, lectures).install(app)
+    install_error_handlers(app, kit)
+
+    site = Site(app.resource(), reactor=reactor)
     site.requestFactory = LimitedRequest
     site.displayTracebacks = False
     http = strports.service(config.port, site, reactor=reactor)

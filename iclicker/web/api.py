@@ -1,11 +1,10 @@
-"""The accounts JSON API, mounted under ``/api``: register, login, logout, me."""
+"""The accounts JSON API: register, login, logout, me."""
 
 from klein import Klein
 from twisted.web.server import Request
 
 from iclicker.auth.sessions import Sessions
 from iclicker.domain.accounts import Accounts
-from iclicker.web.errors import install_json_errors
 from iclicker.web.guards import Guards
 from iclicker.web.cookies import (
     authenticated_user,
@@ -13,22 +12,32 @@ from iclicker.web.cookies import (
     session_token,
     start_session,
 )
-from iclicker.web.http import check_json_write, check_network, field, json_response, read_json
+from iclicker.web.http import (
+    add_route,
+    check_json_write,
+    check_network,
+    field,
+    json_response,
+    read_json,
+)
 
 
 class AccountsApi:
-    app = Klein()
-
     def __init__(self, accounts: Accounts, sessions: Sessions, guards: Guards) -> None:
         self._accounts = accounts
         self._sessions = sessions
         self._guards = guards
 
+    def install(self, app: Klein) -> None:
+        add_route(app, "/api/register", self.register, ["POST"])
+        add_route(app, "/api/login", self.login, ["POST"])
+        add_route(app, "/api/logout", self.logout, ["POST"])
+        add_route(app, "/api/me", self.me, ["GET"])
+
     def _check_write(self, request: Request) -> None:
         check_network(request, self._guards)
         check_json_write(request, self._guards)
 
-    @app.route("/register", methods=["POST"])
     async def register(self, request: Request) -> bytes:
         self._check_write(request)
         body = read_json(request)
@@ -40,7 +49,6 @@ class AccountsApi:
         await start_session(request, self._sessions, self._guards, user, remember=False)
         return json_response(request, 201, {"user": user.as_json()})
 
-    @app.route("/login", methods=["POST"])
     async def login(self, request: Request) -> bytes:
         self._check_write(request)
         body = read_json(request)
@@ -51,7 +59,6 @@ class AccountsApi:
         await start_session(request, self._sessions, self._guards, user, remember)
         return json_response(request, 200, {"user": user.as_json()})
 
-    @app.route("/logout", methods=["POST"])
     async def logout(self, request: Request) -> bytes:
         self._check_write(request)
         await self._sessions.destroy(session_token(request))
@@ -59,11 +66,8 @@ class AccountsApi:
         request.setResponseCode(204)
         return b""
 
-    @app.route("/me", methods=["GET"])
     async def me(self, request: Request) -> bytes:
         check_network(request, self._guards)
         user = await authenticated_user(request, self._sessions)
         return json_response(request, 200, {"user": user.as_json()})
 
-
-install_json_errors(AccountsApi.app)

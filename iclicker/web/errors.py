@@ -1,4 +1,11 @@
-"""One table from domain errors to HTTP statuses, and the JSON error handlers of the API."""
+"""One table from domain errors to HTTP statuses, and the site's error handlers.
+
+Under ``/api/`` every failure becomes ``{"error": {"code", "message"}}``; on
+the pages it becomes a friendly HTML page, and an anonymous visitor to a
+private page is sent to log in and brought back afterwards.
+"""
+
+from urllib.parse import quote
 
 from klein import Klein
 from twisted.logger import Logger
@@ -17,6 +24,7 @@ from iclicker.domain.errors import (
     TooManyAttempts,
 )
 from iclicker.web.http import CsrfFailed, NetworkNotAllowed, TooLarge, json_response
+from iclicker.web.pagekit import PageKit, redirect
 
 log = Logger()
 
@@ -34,6 +42,7 @@ _STATUS = {
 }
 
 _ROUTING_CODES = {404: "not_found", 405: "method_not_allowed"}
+_ROUTING_MESSAGES = {404: "There is nothing at this address.", 405: "This address does not take that method."}
 
 
 def status_for(error: DomainError) -> int:
@@ -47,36 +56,44 @@ def error_body(code: str, message: str) -> dict:
     return {"error": {"code": code, "message": message}}
 
 
-def log_unexpected(request: Request, failure: Failure) -> None:
-    log.failure(
-        "Unhandled error in {method} {path}",
-        failure,
-        method=request.method.decode("latin-1"),
-        path=request.path.decode("latin-1", "replace"),
-    )
+def _is_api(request: Request) -> bool:
+    return request.path.startswith(b"/api/")
 
 
-def install_json_errors(app: Klein) -> None:
-    """Make every failure of ``app``'s routes a JSON error body, never a traceback.
-
-    Handlers receive the route object first because the API's Klein apps are
-    bound to instances (Klein's "non-global state" pattern).
-    """
+def install_error_handlers(app: Klein, kit: PageKit) -> None:
+    """Turn every failure of ``app``'s routes into JSON or a page, never a traceback."""
 
     @app.handle_errors(DomainError)
-    def domain_error(_routes: object, request: Request, failure: Failure) -> bytes:
+    def refused(request: Request, failure: Failure) -> bytes:
         error = failure.value
-        return json_response(request, status_for(error), error_body(error.code, error.message))
+        if _is_api(request):
+            return json_response(request, status_for(error), error_body(error.code, error.message))
+        if isinstance(error, NotAuthenticated):
+            target = quote(request.uri.decode("latin-1"), safe="")
+            return redirect(request, f"/login?next={target}")
+        return kit.error_page(request, status_for(error), error.message)
 
     @app.handle_errors(HTTPException)
-    def routing_error(_routes: object, request: Request, failure: Failure) -> bytes:
-        error = failure.value
-        code = _ROUTING_CODES.get(error.code, "invalid_request")
-        return json_response(request, error.code, error_body(code, error.description or code))
+    def unrouted(request: Request, failure: Failure) -> bytes:
+        status = failure.value.code
+        message = _ROUTING_MESSAGES.get(status, "The request was not understood.")
+        if _is_api(request):
+            code = _ROUTING_CODES.get(status, "invalid_request")
+            return json_response(request, status, error_body(code, message))
+        return kit.error_page(request, status, message)
 
     @app.handle_errors(Exception)
-    def unexpected_error(_routes: object, request: Request, failure: Failure) -> bytes:
-        log_unexpected(request, failure)
-        return json_response(
-            request, 500, error_body("internal_error", "Something went wrong on the server.")
+    def unexpected(request: Request, failure: Failure) -> bytes:
+        log.failure(
+            "Unhandled error in {method} {path}",
+            failure,
+            method=request.method.decode("latin-1"),
+            path=request.path.decode("latin-1", "replace"),
+        )
+        if _is_api(request):
+            return json_response(
+                request, 500, error_body("internal_error", "Something went wrong on the server.")
+            )
+        return kit.error_page(
+            request, 500, "The server hit an error. It has been logged; please try again."
         )

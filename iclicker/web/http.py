@@ -1,8 +1,9 @@
 """Request and response helpers for the Klein routes: JSON bodies, cookies, body limits."""
 
 import json
-from typing import Any
+from typing import Any, Callable
 
+from klein import Klein
 from twisted.web.server import Request
 
 from iclicker.domain.errors import DomainError, Invalid
@@ -116,3 +117,17 @@ def json_response(request: Request, status: int, body: Any) -> bytes:
     request.setHeader(b"content-type", b"application/json")
     request.setHeader(b"cache-control", b"no-store")
     return json.dumps(body, separators=(",", ":")).encode("utf-8")
+
+
+def add_route(
+    app: Klein,
+    path: str,
+    handler: Callable,
+    methods: list[str] | None = None,
+    branch: bool = False,
+) -> None:
+    """Route ``path`` to a bound method, named after its class so names never clash."""
+    owner = type(handler.__self__).__name__
+    app.route(path, methods=methods, branch=branch, endpoint=f"{owner}.{handler.__name__}")(
+        handler
+    )

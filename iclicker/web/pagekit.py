@@ -1,17 +1,11 @@
-"""What every HTML page shares: rendering with the layout's context, and friendly errors."""
+"""What the routes share: registering them, and rendering pages with the layout's context."""
 
-from urllib.parse import quote
-
-from klein import Klein
-from twisted.python.failure import Failure
 from twisted.web.server import Request
-from werkzeug.exceptions import HTTPException
 
 from iclicker.auth.sessions import Sessions
 from iclicker.domain.accounts import User
-from iclicker.domain.errors import DomainError, NotAuthenticated
+from iclicker.domain.errors import Forbidden, NotAuthenticated
 from iclicker.web.csrf import CsrfTokens
-from iclicker.web.errors import log_unexpected, status_for
 from iclicker.web.guards import Guards
 from iclicker.web.cookies import session_token
 from iclicker.web.http import check_network
@@ -30,6 +24,12 @@ def safe_next(target: str | None) -> str:
     if target and target.startswith("/") and not target.startswith(("//", "/\\")):
         return target
     return "/"
+
+
+def redirect(request: Request, location: str) -> bytes:
+    request.setResponseCode(303)
+    request.setHeader(b"location", location.encode("utf-8"))
+    return b""
 
 
 def form_value(request: Request, name: str) -> str | None:
@@ -59,6 +59,11 @@ class PageKit:
             raise NotAuthenticated("Log in first.")
         return user
 
+    def check_form(self, request: Request) -> None:
+        """Refuse a form post whose CSRF token is missing or not this browser's."""
+        if not self.csrf.valid(request, form_value(request, "csrf_token")):
+            raise Forbidden("This form has expired. Go back, reload the page and try again.")
+
     def render(
         self,
         request: Request,
@@ -86,33 +91,3 @@ class PageKit:
             status_code=status,
         )
 
-
-def install_page_errors(app: Klein) -> None:
-    """Friendly HTML for every failure of ``app``; anonymous visitors go to login.
-
-    The handlers receive the bound page object, whose ``kit`` renders.
-    """
-
-    @app.handle_errors(NotAuthenticated)
-    def to_login(_pages: object, request: Request, failure: Failure) -> bytes:
-        request.setResponseCode(303)
-        target = quote(request.uri.decode("latin-1"), safe="")
-        request.setHeader(b"location", f"/login?next={target}".encode("ascii"))
-        return b""
-
-    @app.handle_errors(DomainError)
-    def refused(pages: object, request: Request, failure: Failure) -> bytes:
-        error = failure.value
-        return pages.kit.error_page(request, status_for(error), error.message)
-
-    @app.handle_errors(HTTPException)
-    def routing(pages: object, request: Request, failure: Failure) -> bytes:
-        error = failure.value
-        return pages.kit.error_page(request, error.code, error.description or "")
-
-    @app.handle_errors(Exception)
-    def unexpected(pages: object, request: Request, failure: Failure) -> bytes:
-        log_unexpected(request, failure)
-        return pages.kit.error_page(
-            request, 500, "The server hit an error. It has been logged; please try again."
-        )

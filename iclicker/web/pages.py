@@ -5,21 +5,14 @@ from twisted.web.server import Request
 
 from iclicker.auth.sessions import Sessions
 from iclicker.domain.accounts import Accounts, User
-from iclicker.domain.errors import DomainError, Forbidden
+from iclicker.domain.errors import DomainError
 from iclicker.web.guards import Guards
 from iclicker.web.cookies import clear_session_cookie, session_token, start_session
-from iclicker.web.pagekit import PageKit, form_value, install_page_errors, safe_next
-
-
-def redirect(request: Request, location: str) -> bytes:
-    request.setResponseCode(303)
-    request.setHeader(b"location", location.encode("utf-8"))
-    return b""
+from iclicker.web.http import add_route
+from iclicker.web.pagekit import PageKit, form_value, redirect, safe_next
 
 
 class AccountPages:
-    app = Klein()
-
     def __init__(
         self, kit: PageKit, accounts: Accounts, sessions: Sessions, guards: Guards
     ) -> None:
@@ -28,20 +21,22 @@ class AccountPages:
         self._sessions = sessions
         self._guards = guards
 
-    def _check_form(self, request: Request) -> None:
-        if not self.kit.csrf.valid(request, form_value(request, "csrf_token")):
-            raise Forbidden("This form has expired. Go back, reload the page and try again.")
+    def install(self, app: Klein) -> None:
+        add_route(app, "/", self.home, ["GET"])
+        add_route(app, "/login", self.login_form, ["GET"])
+        add_route(app, "/login", self.login, ["POST"])
+        add_route(app, "/register", self.register_form, ["GET"])
+        add_route(app, "/register", self.register, ["POST"])
+        add_route(app, "/logout", self.logout, ["POST"])
 
     async def _log_in(self, request: Request, user: User, remember: bool) -> bytes:
         await start_session(request, self._sessions, self._guards, user, remember)
         return redirect(request, safe_next(form_value(request, "next")))
 
-    @app.route("/", methods=["GET"])
     async def home(self, request: Request) -> bytes:
         user = await self.kit.require_viewer(request)
         return self.kit.render(request, "home.html", user)
 
-    @app.route("/login", methods=["GET"])
     async def login_form(self, request: Request) -> bytes:
         user = await self.kit.viewer(request)
         target = safe_next(form_value(request, "next"))
@@ -49,10 +44,9 @@ class AccountPages:
             return redirect(request, target)
         return self.kit.render(request, "login.html", None, next=target)
 
-    @app.route("/login", methods=["POST"])
     async def login(self, request: Request) -> bytes:
         await self.kit.viewer(request)
-        self._check_form(request)
+        self.kit.check_form(request)
         username = form_value(request, "username") or ""
         remember = form_value(request, "remember") == "on"
         try:
@@ -69,7 +63,6 @@ class AccountPages:
             )
         return await self._log_in(request, user, remember)
 
-    @app.route("/register", methods=["GET"])
     async def register_form(self, request: Request) -> bytes:
         user = await self.kit.viewer(request)
         if user is not None:
@@ -78,10 +71,9 @@ class AccountPages:
             request, "register.html", None, next=safe_next(form_value(request, "next"))
         )
 
-    @app.route("/register", methods=["POST"])
     async def register(self, request: Request) -> bytes:
         await self.kit.viewer(request)
-        self._check_form(request)
+        self.kit.check_form(request)
         username = form_value(request, "username") or ""
         display_name = (form_value(request, "display_name") or "").strip() or None
         try:
@@ -101,12 +93,9 @@ class AccountPages:
             )
         return await self._log_in(request, user, remember=False)
 
-    @app.route("/logout", methods=["POST"])
     async def logout(self, request: Request) -> bytes:
-        self._check_form(request)
+        self.kit.check_form(request)
         await self._sessions.destroy(session_token(request))
         clear_session_cookie(request, self._guards)
         return redirect(request, "/login")
 
-
-install_page_errors(AccountPages.app)

@@ -1,4 +1,4 @@
-"""The root of the one HTTP port: routes each top-level path to the part that serves it."""
+"""The one HTTP port's routes: health, static files, the WebSocket, the API and the pages."""
 
 from klein import Klein
 from twisted.web.resource import IResource
@@ -6,8 +6,7 @@ from twisted.web.server import Request
 from twisted.web.static import File
 
 from iclicker.store.db import Database
-from iclicker.web.errors import install_json_errors
-from iclicker.web.http import json_response
+from iclicker.web.http import add_route, json_response
 from iclicker.web.templating import resource_dir
 
 
@@ -15,38 +14,26 @@ def _ping_txn(txn) -> None:
     txn.execute("SELECT 1")
 
 
-class Root:
-    """Mounts the API, the WebSocket endpoint, static files and the pages on one site."""
+class Plumbing:
+    """The routes that are not features: health check, static files, WebSocket upgrade."""
 
-    app = Klein()
-
-    def __init__(
-        self,
-        database: Database,
-        api: IResource,
-        pages: IResource,
-    ) -> None:
+    def __init__(self, database: Database, websocket: IResource) -> None:
         self._database = database
-        self._api = api
-        self._pages = pages
+        self._websocket = websocket
         self._static = File(str(resource_dir("static")))
 
-    @app.route("/healthz", methods=["GET"])
+    def install(self, app: Klein) -> None:
+        add_route(app, "/healthz", self.healthz, ["GET"])
+        add_route(app, "/static/", self.static, ["GET", "HEAD"], branch=True)
+        add_route(app, "/ws/", self.websocket, ["GET"], branch=True)
+
     async def healthz(self, request: Request) -> bytes:
+        """200 once the database answers; load balancers and Docker poll this."""
         await self._database.run(_ping_txn)
         return json_response(request, 200, {"status": "ok"})
 
-    @app.route("/api/", branch=True)
-    def api(self, request: Request) -> IResource:
-        return self._api
-
-    @app.route("/static/", branch=True)
     def static(self, request: Request) -> IResource:
         return self._static
 
-    @app.route("/", branch=True)
-    def pages(self, request: Request) -> IResource:
-        return self._pages
-
-
-install_json_errors(Root.app)
+    def websocket(self, request: Request) -> IResource:
+        return self._websocket

@@ -1,0 +1,399 @@
+"""Live lectures: join codes, questions, answers, tallies and the end of a lecture.
+
+The database is the truth; ``LiveLecture`` is this process's cache of an open
+lecture's current question, answers and connected students, rebuilt from the
+database on first use (so a restarted server resumes where it stopped).
+Everything a socket should see is published to groups; this module never
+touches a socket.
+"""
+
+import secrets
+from collections import Counter
+from datetime import datetime, timezone
+
+import attrs
+from twisted.application.service import Service
+from twisted.internet.defer import Deferred
+from twisted.internet.interfaces import IDelayedCall, IReactorTime
+from twisted.python.failure import Failure
+
+from iclicker.domain.accounts import User
+from iclicker.domain.errors import Conflict, Forbidden, Invalid, NotFound
+from iclicker.groups.interface import IGroups
+from iclicker.store.lectures import (
+    Answer,
+    AnswerWriter,
+    ClosedQuestion,
+    JoinCodeTaken,
+    LectureRow,
+    LectureStore,
+    QuestionRow,
+)
+
+JOIN_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+JOIN_CODE_LENGTH = 6
+TALLY_INTERVAL = 0.1
+MAX_TITLE = 200
+MAX_QUESTION_TEXT = 2000
+MAX_CHOICE = 200
+MIN_CHOICES, MAX_CHOICES = 2, 8
+
+
+def lecture_group(lecture_id: int) -> str:
+    return f"lecture:{lecture_id}"
+
+
+def instructor_group(lecture_id: int) -> str:
+    return f"lecture:{lecture_id}:instructors"
+
+
+def iso_time(timestamp: float) -> str:
+    moment = datetime.fromtimestamp(timestamp, timezone.utc)
+    return moment.isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def lecture_json(lecture: LectureRow) -> dict:
+    return {
+        "id": lecture.id,
+        "title": lecture.title,
+        "join_code": lecture.join_code,
+        "status": lecture.status,
+        "created_at": iso_time(lecture.created_at),
+    }
+
+
+def question_json(question: QuestionRow, with_correct: bool) -> dict:
+    """A Question; ``correct`` only for those allowed to see it (instructors, or after close)."""
+    body = {
+        "id": question.id,
+        "text": question.text,
+        "choices": list(question.choices),
+        "status": question.status,
+    }
+    if with_correct:
+        body["correct"] = question.correct
+    return body
+
+
+def full_counts(question: QuestionRow, counts: dict[str, int]) -> dict[str, int]:
+    """Counts with every choice present, in the question's order."""
+    return {choice: counts.get(choice, 0) for choice in question.choices}
+
+
+def _trimmed(value: str, what: str, limit: int) -> str:
+    value = value.strip()
+    if not 1 <= len(value) <= limit:
+        raise Invalid(f"The {what} must be 1 to {limit} characters.")
+    return value
+
+
+def check_title(title: str) -> str:
+    return _trimmed(title, "title", MAX_TITLE)
+
+
+def check_question(
+    text: str, choices: list, correct: str | None
+) -> tuple[str, tuple[str, ...], str | None]:
+    """Validate and normalise a question as the contract's limits say."""
+    text = _trimmed(text, "question text", MAX_QUESTION_TEXT)
+    if not MIN_CHOICES <= len(choices) <= MAX_CHOICES:
+        raise Invalid(f"A question has {MIN_CHOICES} to {MAX_CHOICES} choices.")
+    if not all(isinstance(choice, str) for choice in choices):
+        raise Invalid("Every choice must be a string.")
+    cleaned = tuple(_trimmed(choice, "choice", MAX_CHOICE) for choice in choices)
+    if len({choice.casefold() for choice in cleaned}) != len(cleaned):
+        raise Invalid("The choices must differ from each other.")
+    if correct is not None:
+        correct = correct.strip()
+        if correct not in cleaned:
+            raise Invalid("The correct answer must be one of the choices.")
+    return text, cleaned, correct
+
+
+def normalise_join_code(code: str) -> str:
+    return code.strip().upper()
+
+
+@attrs.define(eq=False)
+class LiveLecture:
+    """What this process knows of an open lecture right now."""
+
+    lecture: LectureRow
+    question: QuestionRow | None
+    answers: dict[int, str]
+    counts: Counter
+    present: Counter = attrs.field(factory=Counter)
+    """Student user id -> number of that student's open sockets."""
+    tally_call: IDelayedCall | None = None
+
+
+class Lectures(Service):
+    """Drives lectures for instructors and records students' answers."""
+
+    def __init__(
+        self,
+        store: LectureStore,
+        writer: AnswerWriter,
+        groups: IGroups,
+        clock: IReactorTime,
+    ) -> None:
+        self._store = store
+        self._writer = writer
+        self._groups = groups
+        self._clock = clock
+        self._live: dict[int, LiveLecture] = {}
+        self._loading: dict[int, list[Deferred]] = {}
+
+    def stopService(self) -> Deferred:
+        super().stopService()
+        for live in self._live.values():
+            self._cancel_tally(live)
+        return Deferred.fromCoroutine(self._writer.drain())
+
+    # -- instructor operations ------------------------------------------------
+
+    async def create(self, user: User, title: str, course_id: int | None = None) -> LectureRow:
+        self._require_teacher(user)
+        if course_id is not None:
+            raise NotFound("No such course.")
+        for _ in range(20):
+            code = "".join(secrets.choice(JOIN_CODE_ALPHABET) for _ in range(JOIN_CODE_LENGTH))
+            try:
+                return await self._store.create(user.id, title, code, self._clock.seconds())
+            except JoinCodeTaken:
+                continue
+        raise Conflict("Could not find an unused join code; try again.")
+
+    async def lectures_of(self, user: User) -> list[LectureRow]:
+        self._require_teacher(user)
+        return await self._store.of_owner(None if user.role == "admin" else user.id)
+
+    async def owned(self, user: User, lecture_id: int) -> LectureRow:
+        """The lecture if ``user`` may drive it: students 403, others' lectures 404."""
+        self._require_teacher(user)
+        lecture = await self._store.get(lecture_id)
+        if lecture is None or (lecture.owner_id != user.id and user.role != "admin"):
+            raise NotFound("No such lecture.")
+        return lecture
+
+    async def overview(self, user: User, lecture_id: int) -> tuple[LectureRow, QuestionRow | None, int]:
+        """The lecture, its open question and how many students are connected."""
+        lecture = await self.owned(user, lecture_id)
+        live = await self._live_for(lecture.id)
+        if live is None:
+            return lecture, None, 0
+        return live.lecture, live.question, len(live.present)
+
+    async def results(self, user: User, lecture_id: int) -> list[tuple[QuestionRow, dict[str, int]]]:
+        """Every question of the lecture with its counts so far."""
+        await self.owned(user, lecture_id)
+        questions = await self._store.questions(lecture_id)
+        counts = await self._store.question_counts(lecture_id)
+        return [(q, full_counts(q, counts.get(q.id, {}))) for q in questions]
+
+    async def ask(
+        self,
+        user: User,
+        lecture_id: int,
+        text: str,
+        choices: tuple[str, ...],
+        correct: str | None,
+    ) -> QuestionRow:
+        await self.owned(user, lecture_id)
+        live = await self._live_for(lecture_id)
+        if live is None:
+            raise Conflict("The lecture has ended.")
+        previous, question = await self._store.ask(
+            lecture_id, text, choices, correct, self._clock.seconds()
+        )
+        if previous is not None:
+            self._publish_closed(live, previous)
+        live.question, live.answers, live.counts = question, {}, Counter()
+        self._groups.group_send(
+            lecture_group(lecture_id),
+            {"type": "question", "question": question_json(question, with_correct=False)},
+        )
+        self._schedule_tally(live)
+        return question
+
+    async def close(self, user: User, lecture_id: int, question_id: int) -> ClosedQuestion:
+        lecture = await self.owned(user, lecture_id)
+        question = await self._store.question(question_id)
+        if question is None or question.lecture_id != lecture_id:
+            raise NotFound("No such question.")
+        closed = await self._store.close_question(question, self._clock.seconds())
+        if closed is None:
+            raise Conflict("The question is not open.")
+        live = self._live.get(lecture.id)
+        if live is not None:
+            self._publish_closed(live, closed)
+            self._schedule_tally(live)
+        return closed
+
+    async def end(self, user: User, lecture_id: int) -> LectureRow:
+        lecture = await self.owned(user, lecture_id)
+        ended, closed = await self._store.end(lecture_id, self._clock.seconds())
+        if not ended:
+            raise Conflict("The lecture has already ended.")
+        live = self._live.pop(lecture_id, None)
+        if live is not None:
+            self._cancel_tally(live)
+            if closed is not None:
+                self._publish_closed(live, closed)
+        self._groups.group_send(
+            lecture_group(lecture_id), {"type": "lecture_ended", "lecture_id": lecture_id}
+        )
+        return attrs.evolve(lecture, status="ended")
+
+    async def responses(self, user: User, lecture_id: int):
+        await self.owned(user, lecture_id)
+        return await self._store.responses(lecture_id)
+
+    # -- the socket side --------------------------------------------------------
+
+    async def open_by_code(self, join_code: str) -> LiveLecture | None:
+        """The open lecture with this join code (any case), or None."""
+        code = normalise_join_code(join_code)
+        if len(code) != JOIN_CODE_LENGTH or not set(code) <= set(JOIN_CODE_ALPHABET):
+            return None
+        for live in self._live.values():
+            if live.lecture.join_code == code:
+                return live
+        lecture = await self._store.by_code(code)
+        if lecture is None or lecture.status != "open":
+            return None
+        return await self._live_for(lecture.id)
+
+    def live(self, lecture_id: int) -> LiveLecture | None:
+        """The lecture's live state if it is still open."""
+        return self._live.get(lecture_id)
+
+    @staticmethod
+    def role_of(user: User, lecture: LectureRow) -> str:
+        """Owners and admins drive a lecture; everyone else takes part as a student."""
+        return "instructor" if user.id == lecture.owner_id or user.role == "admin" else "student"
+
+    def hello(self, live: LiveLecture, user_id: int, role: str) -> dict:
+        instructor = role == "instructor"
+        question = live.question
+        return {
+            "type": "hello",
+            "lecture": lecture_json(live.lecture),
+            "role": role,
+            "question": question_json(question, instructor) if question else None,
+            "my_answer": None if instructor else live.answers.get(user_id),
+        }
+
+    def connected(self, live: LiveLecture, user_id: int, role: str) -> None:
+        """Count a student in; an instructor gets a fresh tally either way."""
+        if role == "student":
+            live.present[user_id] += 1
+        self._schedule_tally(live)
+
+    def disconnected(self, live: LiveLecture, user_id: int, role: str) -> None:
+        if role != "student":
+            return
+        live.present[user_id] -= 1
+        if live.present[user_id] <= 0:
+            del live.present[user_id]
+            self._schedule_tally(live)
+
+    async def answer(self, live: LiveLecture, user_id: int, question_id: int, choice: str) -> None:
+        """Record a student's answer; returns once it is committed to the database."""
+        question = live.question
+        if question is None or question.id != question_id:
+            known = await self._store.question(question_id)
+            if known is None or known.lecture_id != live.lecture.id:
+                raise Invalid("There is no such question in this lecture.", "unknown_question")
+            raise Conflict("That question is closed.", "question_closed")
+        if choice not in question.choices:
+            raise Invalid("That is not one of the choices.", "invalid_choice")
+        stored = await self._writer.record(
+            Answer(question_id, user_id, choice, self._clock.seconds())
+        )
+        if not stored:
+            raise Conflict("That question is closed.", "question_closed")
+        if live.question is question:
+            previous = live.answers.get(user_id)
+            if previous is not None:
+                live.counts[previous] -= 1
+            live.answers[user_id] = choice
+            live.counts[choice] += 1
+            self._schedule_tally(live)
+
+    # -- internals --------------------------------------------------------------
+
+    @staticmethod
+    def _require_teacher(user: User) -> None:
+        if not user.can_teach:
+            raise Forbidden("Only instructors can do that.")
+
+    async def _live_for(self, lecture_id: int) -> LiveLecture | None:
+        """The cached live state of an open lecture (None once ended).
+
+        After a restart a whole lecture hall reconnects at once; the first
+        caller loads from the database and the others wait for that load.
+        """
+        live = self._live.get(lecture_id)
+        if live is not None:
+            return live
+        waiters = self._loading.get(lecture_id)
+        if waiters is not None:
+            waiter: Deferred = Deferred()
+            waiters.append(waiter)
+            return await waiter
+        self._loading[lecture_id] = waiters = []
+        try:
+            state = await self._store.live_state(lecture_id)
+        except BaseException:
+            failure = Failure()
+            for waiter in self._loading.pop(lecture_id):
+                waiter.errback(failure)
+            raise
+        if state is not None:
+            live = LiveLecture(
+                state.lecture, state.question, state.answers, Counter(state.answers.values())
+            )
+            self._live[lecture_id] = live
+        for waiter in self._loading.pop(lecture_id):
+            waiter.callback(live)
+        return live
+
+    def _publish_closed(self, live: LiveLecture, closed: ClosedQuestion) -> None:
+        question = closed.question
+        if live.question is not None and live.question.id == question.id:
+            live.question, live.answers, live.counts = None, {}, Counter()
+        self._groups.group_send(
+            lecture_group(live.lecture.id),
+            {
+                "type": "question_closed",
+                "question_id": question.id,
+                "counts": full_counts(question, closed.counts),
+                "correct": question.correct,
+            },
+        )
+
+    def tally(self, live: LiveLecture) -> dict:
+        question = live.question
+        return {
+            "type": "tally",
+            "question_id": question.id if question else None,
+            "counts": full_counts(question, live.counts) if question else {},
+            "answered": len(live.answers),
+            "present": len(live.present),
+        }
+
+    def _schedule_tally(self, live: LiveLecture) -> None:
+        """Send the instructors a tally soon, folding every change until then into it."""
+        if live.tally_call is None:
+            live.tally_call = self._clock.callLater(TALLY_INTERVAL, self._send_tally, live)
+
+    def _send_tally(self, live: LiveLecture) -> None:
+        live.tally_call = None
+        self._groups.group_send(instructor_group(live.lecture.id), self.tally(live))
+
+    @staticmethod
+    def _cancel_tally(live: LiveLecture) -> None:
+        if live.tally_call is not None and live.tally_call.active():
+            live.tally_call.cancel()
+        live.tally_call = None

@@ -1,0 +1,1 @@
+"""Named groups of connected sockets, and broadcasting a message to a group."""

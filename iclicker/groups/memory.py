@@ -1,0 +1,44 @@
+"""The in-process group registry: dicts of sets, for a server that runs as one process."""
+
+from typing import Any, Callable
+
+from twisted.logger import Logger
+from zope.interface import implementer
+
+from iclicker.groups.interface import IGroupMember, IGroups
+
+
+@implementer(IGroups)
+class MemoryGroups:
+    log = Logger()
+
+    def __init__(self, encode: Callable[[dict[str, Any]], Any]) -> None:
+        self.encode = encode
+        self._members: dict[str, set[IGroupMember]] = {}
+
+    def group_add(self, group: str, member: IGroupMember) -> None:
+        self._members.setdefault(group, set()).add(member)
+
+    def group_discard(self, group: str, member: IGroupMember) -> None:
+        members = self._members.get(group)
+        if members is None:
+            return
+        members.discard(member)
+        if not members:
+            del self._members[group]
+
+    def group_send(self, group: str, message: dict[str, Any]) -> None:
+        members = self._members.get(group)
+        if not members:
+            return
+        encoded = self.encode(message)
+        # A member may leave its groups while receiving (e.g. closing after
+        # lecture_ended), so deliver over a snapshot.
+        for member in tuple(members):
+            try:
+                member.deliver(message, encoded)
+            except Exception:
+                self.log.failure("Delivering {type} to {group} failed", type=message.get("type"), group=group)
+
+    def size(self, group: str) -> int:
+        return len(self._members.get(group, ()))

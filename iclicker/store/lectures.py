@@ -1,0 +1,381 @@
+"""Lectures, questions and answers.
+
+Answers arrive in bursts (a whole lecture hall taps at once), so they are
+written by ``AnswerWriter`` in group commits: while one transaction is on the
+database thread, new answers queue up and go together in the next one.
+"""
+
+import json
+import sqlite3
+
+import attrs
+from twisted.internet.defer import Deferred
+
+from iclicker.store.db import Database
+
+
+@attrs.frozen
+class LectureRow:
+    id: int
+    owner_id: int
+    title: str
+    join_code: str
+    status: str
+    created_at: float
+
+
+@attrs.frozen
+class QuestionRow:
+    id: int
+    lecture_id: int
+    text: str
+    choices: tuple[str, ...]
+    correct: str | None
+    status: str
+
+
+@attrs.frozen
+class Answer:
+    question_id: int
+    user_id: int
+    choice: str
+    answered_at: float
+
+
+@attrs.frozen
+class ResponseRow:
+    """One student's final answer to one question, for the responses export."""
+
+    username: str
+    display_name: str
+    question_id: int
+    question: str
+    choice: str
+    correct: str | None
+    answered_at: float
+
+
+@attrs.frozen
+class ClosedQuestion:
+    """A question as it was closed, with its final counts (choices nobody picked absent)."""
+
+    question: QuestionRow
+    counts: dict[str, int]
+
+
+class JoinCodeTaken(Exception):
+    """The generated join code is already used by another lecture."""
+
+
+_LECTURE_COLUMNS = "id, owner_id, title, join_code, status, created_at"
+_QUESTION_COLUMNS = "id, lecture_id, text, choices, correct, status"
+
+
+def _question(row: tuple) -> QuestionRow:
+    return QuestionRow(row[0], row[1], row[2], tuple(json.loads(row[3])), row[4], row[5])
+
+
+def create_lecture_txn(
+    txn: sqlite3.Cursor, owner_id: int, title: str, join_code: str, now: float
+) -> LectureRow:
+    try:
+        txn.execute(
+            "INSERT INTO lectures (owner_id, title, join_code, status, created_at)"
+            " VALUES (?, ?, ?, 'open', ?)",
+            (owner_id, title, join_code, now),
+        )
+    except sqlite3.IntegrityError as error:
+        raise JoinCodeTaken(join_code) from error
+    return LectureRow(txn.lastrowid, owner_id, title, join_code, "open", now)
+
+
+def lecture_txn(txn: sqlite3.Cursor, lecture_id: int) -> LectureRow | None:
+    txn.execute(f"SELECT {_LECTURE_COLUMNS} FROM lectures WHERE id = ?", (lecture_id,))
+    row = txn.fetchone()
+    return LectureRow(*row) if row else None
+
+
+def lecture_by_code_txn(txn: sqlite3.Cursor, join_code: str) -> LectureRow | None:
+    txn.execute(f"SELECT {_LECTURE_COLUMNS} FROM lectures WHERE join_code = ?", (join_code,))
+    row = txn.fetchone()
+    return LectureRow(*row) if row else None
+
+
+def lectures_of_txn(txn: sqlite3.Cursor, owner_id: int | None) -> list[LectureRow]:
+    """The lectures of one owner, or of everyone for None; newest first."""
+    if owner_id is None:
+        txn.execute(f"SELECT {_LECTURE_COLUMNS} FROM lectures ORDER BY id DESC")
+    else:
+        txn.execute(
+            f"SELECT {_LECTURE_COLUMNS} FROM lectures WHERE owner_id = ? ORDER BY id DESC",
+            (owner_id,),
+        )
+    return [LectureRow(*row) for row in txn.fetchall()]
+
+
+def open_question_txn(txn: sqlite3.Cursor, lecture_id: int) -> QuestionRow | None:
+    txn.execute(
+        f"SELECT {_QUESTION_COLUMNS} FROM questions WHERE lecture_id = ? AND status = 'open'",
+        (lecture_id,),
+    )
+    row = txn.fetchone()
+    return _question(row) if row else None
+
+
+def question_txn(txn: sqlite3.Cursor, question_id: int) -> QuestionRow | None:
+    txn.execute(f"SELECT {_QUESTION_COLUMNS} FROM questions WHERE id = ?", (question_id,))
+    row = txn.fetchone()
+    return _question(row) if row else None
+
+
+def questions_of_txn(txn: sqlite3.Cursor, lecture_id: int) -> list[QuestionRow]:
+    txn.execute(
+        f"SELECT {_QUESTION_COLUMNS} FROM questions WHERE lecture_id = ? ORDER BY id",
+        (lecture_id,),
+    )
+    return [_question(row) for row in txn.fetchall()]
+
+
+def answers_of_txn(txn: sqlite3.Cursor, question_id: int) -> dict[int, str]:
+    """user id -> final choice for one question."""
+    txn.execute("SELECT user_id, choice FROM answers WHERE question_id = ?", (question_id,))
+    return dict(txn.fetchall())
+
+
+@attrs.frozen
+class LiveState:
+    """An open lecture as stored: what a restarted server resumes from."""
+
+    lecture: LectureRow
+    question: QuestionRow | None
+    answers: dict[int, str]
+
+
+def live_state_txn(txn: sqlite3.Cursor, lecture_id: int) -> LiveState | None:
+    """The lecture with its open question and that question's answers; None once ended."""
+    lecture = lecture_txn(txn, lecture_id)
+    if lecture is None or lecture.status != "open":
+        return None
+    question = open_question_txn(txn, lecture_id)
+    answers = answers_of_txn(txn, question.id) if question else {}
+    return LiveState(lecture, question, answers)
+
+
+def counts_txn(txn: sqlite3.Cursor, question_id: int) -> dict[str, int]:
+    txn.execute(
+        "SELECT choice, count(*) FROM answers WHERE question_id = ? GROUP BY choice",
+        (question_id,),
+    )
+    return dict(txn.fetchall())
+
+
+def question_counts_txn(txn: sqlite3.Cursor, lecture_id: int) -> dict[int, dict[str, int]]:
+    """question id -> counts, for every question of a lecture that has answers."""
+    txn.execute(
+        "SELECT a.question_id, a.choice, count(*) FROM answers a"
+        " JOIN questions q ON q.id = a.question_id WHERE q.lecture_id = ?"
+        " GROUP BY a.question_id, a.choice",
+        (lecture_id,),
+    )
+    results: dict[int, dict[str, int]] = {}
+    for question_id, choice, count in txn.fetchall():
+        results.setdefault(question_id, {})[choice] = count
+    return results
+
+
+def close_question_txn(
+    txn: sqlite3.Cursor, question: QuestionRow, now: float
+) -> ClosedQuestion | None:
+    """Close an open question and count its answers; None if it was not open.
+
+    Answers are written only while their question is open, so the counts
+    taken here are final.
+    """
+    txn.execute(
+        "UPDATE questions SET status = 'closed', closed_at = ? WHERE id = ? AND status = 'open'",
+        (now, question.id),
+    )
+    if txn.rowcount != 1:
+        return None
+    closed = attrs.evolve(question, status="closed")
+    return ClosedQuestion(closed, counts_txn(txn, question.id))
+
+
+def _close_open_question_txn(
+    txn: sqlite3.Cursor, lecture_id: int, now: float
+) -> ClosedQuestion | None:
+    question = open_question_txn(txn, lecture_id)
+    return close_question_txn(txn, question, now) if question else None
+
+
+def ask_txn(
+    txn: sqlite3.Cursor,
+    lecture_id: int,
+    text: str,
+    choices: tuple[str, ...],
+    correct: str | None,
+    now: float,
+) -> tuple[ClosedQuestion | None, QuestionRow]:
+    """Close the lecture's open question (returned first, if any) and open a new one."""
+    previous = _close_open_question_txn(txn, lecture_id, now)
+    txn.execute(
+        "INSERT INTO questions (lecture_id, text, choices, correct, status, opened_at)"
+        " VALUES (?, ?, ?, ?, 'open', ?)",
+        (lecture_id, text, json.dumps(choices), correct, now),
+    )
+    return previous, QuestionRow(txn.lastrowid, lecture_id, text, choices, correct, "open")
+
+
+def end_lecture_txn(
+    txn: sqlite3.Cursor, lecture_id: int, now: float
+) -> tuple[bool, ClosedQuestion | None]:
+    """End an open lecture, closing its open question (returned) first."""
+    closed = _close_open_question_txn(txn, lecture_id, now)
+    txn.execute(
+        "UPDATE lectures SET status = 'ended', ended_at = ? WHERE id = ? AND status = 'open'",
+        (now, lecture_id),
+    )
+    return txn.rowcount == 1, closed
+
+
+def store_answers_txn(txn: sqlite3.Cursor, answers: list[Answer]) -> list[bool]:
+    """Record a batch of answers; each is stored only if its question is still open.
+
+    The open check is made here, in the writing transaction, because a close
+    may have been committed between an answer's arrival and its batch.
+    """
+    question_ids = sorted({answer.question_id for answer in answers})
+    placeholders = ",".join("?" * len(question_ids))
+    txn.execute(
+        f"SELECT id FROM questions WHERE status = 'open' AND id IN ({placeholders})",
+        question_ids,
+    )
+    open_ids = {row[0] for row in txn.fetchall()}
+    accepted = [answer.question_id in open_ids for answer in answers]
+    txn.executemany(
+        "INSERT INTO answers (question_id, user_id, choice, answered_at) VALUES (?, ?, ?, ?)"
+        " ON CONFLICT (question_id, user_id) DO UPDATE SET"
+        " choice = excluded.choice, answered_at = excluded.answered_at",
+        [
+            (answer.question_id, answer.user_id, answer.choice, answer.answered_at)
+            for answer, ok in zip(answers, accepted)
+            if ok
+        ],
+    )
+    return accepted
+
+
+def responses_txn(txn: sqlite3.Cursor, lecture_id: int) -> list[ResponseRow]:
+    txn.execute(
+        "SELECT u.username, u.display_name, q.id, q.text, a.choice, q.correct, a.answered_at"
+        " FROM answers a JOIN questions q ON q.id = a.question_id"
+        " JOIN users u ON u.id = a.user_id"
+        " WHERE q.lecture_id = ? ORDER BY q.id, u.username_key, u.id",
+        (lecture_id,),
+    )
+    return [ResponseRow(*row) for row in txn.fetchall()]
+
+
+class LectureStore:
+    """Async access to lectures for the reactor thread."""
+
+    def __init__(self, database: Database) -> None:
+        self._database = database
+
+    async def create(self, owner_id: int, title: str, join_code: str, now: float) -> LectureRow:
+        return await self._database.run(create_lecture_txn, owner_id, title, join_code, now)
+
+    async def get(self, lecture_id: int) -> LectureRow | None:
+        return await self._database.run(lecture_txn, lecture_id)
+
+    async def by_code(self, join_code: str) -> LectureRow | None:
+        return await self._database.run(lecture_by_code_txn, join_code)
+
+    async def of_owner(self, owner_id: int | None) -> list[LectureRow]:
+        return await self._database.run(lectures_of_txn, owner_id)
+
+    async def question(self, question_id: int) -> QuestionRow | None:
+        return await self._database.run(question_txn, question_id)
+
+    async def questions(self, lecture_id: int) -> list[QuestionRow]:
+        return await self._database.run(questions_of_txn, lecture_id)
+
+    async def live_state(self, lecture_id: int) -> LiveState | None:
+        return await self._database.run(live_state_txn, lecture_id)
+
+    async def question_counts(self, lecture_id: int) -> dict[int, dict[str, int]]:
+        return await self._database.run(question_counts_txn, lecture_id)
+
+    async def ask(
+        self,
+        lecture_id: int,
+        text: str,
+        choices: tuple[str, ...],
+        correct: str | None,
+        now: float,
+    ) -> tuple[ClosedQuestion | None, QuestionRow]:
+        return await self._database.run(ask_txn, lecture_id, text, choices, correct, now)
+
+    async def close_question(self, question: QuestionRow, now: float) -> ClosedQuestion | None:
+        return await self._database.run(close_question_txn, question, now)
+
+    async def end(self, lecture_id: int, now: float) -> tuple[bool, ClosedQuestion | None]:
+        return await self._database.run(end_lecture_txn, lecture_id, now)
+
+    async def responses(self, lecture_id: int) -> list[ResponseRow]:
+        return await self._database.run(responses_txn, lecture_id)
+
+
+class AnswerWriter:
+    """Group-commits answers: one transaction per burst, not one per answer.
+
+    ``record`` returns a Deferred that fires with True once the answer is
+    committed (False if its question had closed), so the caller acknowledges
+    only what is on disk.
+    """
+
+    def __init__(self, database: Database) -> None:
+        self._database = database
+        self._queued: list[tuple[Answer, Deferred]] = []
+        self._writing: Deferred | None = None
+        self._idle_waiters: list[Deferred] = []
+
+    def record(self, answer: Answer) -> Deferred:
+        done: Deferred = Deferred()
+        self._queued.append((answer, done))
+        if self._writing is None:
+            self._write_next()
+        return done
+
+    def _write_next(self) -> None:
+        batch, self._queued = self._queued, []
+        self._writing = Deferred.fromCoroutine(
+            self._database.run(store_answers_txn, [answer for answer, _ in batch])
+        )
+        self._writing.addCallbacks(self._written, self._failed, (batch,), None, (batch,))
+
+    def _written(self, accepted: list[bool], batch: list) -> None:
+        self._after_batch()
+        for (_, done), ok in zip(batch, accepted):
+            done.callback(ok)
+
+    def _failed(self, failure, batch: list) -> None:
+        self._after_batch()
+        for _, done in batch:
+            done.errback(failure)
+
+    def _after_batch(self) -> None:
+        self._writing = None
+        if self._queued:
+            self._write_next()
+            return
+        waiters, self._idle_waiters = self._idle_waiters, []
+        for waiter in waiters:
+            waiter.callback(None)
+
+    async def drain(self) -> None:
+        """Wait until every answer recorded so far is written (for shutdown)."""
+        if self._writing is not None:
+            waiter: Deferred = Deferred()
+            self._idle_waiters.append(waiter)
+            await waiter

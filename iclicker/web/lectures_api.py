@@ -1,0 +1,133 @@
+"""The lectures JSON API: create, ask, close, end, and export responses."""
+
+from klein import Klein
+from twisted.web.server import Request
+
+from iclicker.auth.sessions import Sessions
+from iclicker.domain.accounts import User
+from iclicker.domain.exports import responses_csv
+from iclicker.domain.lectures import (
+    Lectures,
+    check_question,
+    check_title,
+    full_counts,
+    lecture_json,
+    question_json,
+)
+from iclicker.web.cookies import authenticated_user
+from iclicker.web.guards import Guards
+from iclicker.web.http import (
+    add_route,
+    check_json_write,
+    check_network,
+    field,
+    json_response,
+    read_json,
+)
+
+LECTURE = "/api/lectures/<int:lecture_id>"
+
+
+class LecturesApi:
+    def __init__(self, lectures: Lectures, sessions: Sessions, guards: Guards) -> None:
+        self._lectures = lectures
+        self._sessions = sessions
+        self._guards = guards
+
+    def install(self, app: Klein) -> None:
+        add_route(app, "/api/lectures", self.create, ["POST"])
+        add_route(app, "/api/lectures", self.list, ["GET"])
+        add_route(app, LECTURE, self.get, ["GET"])
+        add_route(app, f"{LECTURE}/questions", self.ask, ["POST"])
+        add_route(app, f"{LECTURE}/questions", self.results, ["GET"])
+        add_route(app, f"{LECTURE}/questions/<int:question_id>/close", self.close, ["POST"])
+        add_route(app, f"{LECTURE}/end", self.end, ["POST"])
+        add_route(app, f"{LECTURE}/responses.csv", self.responses, ["GET"])
+
+    async def _reader(self, request: Request) -> User:
+        check_network(request, self._guards)
+        return await authenticated_user(request, self._sessions)
+
+    async def _writer(self, request: Request) -> tuple[User, dict]:
+        """The checks of a state-changing call, in the contract's order, and its body."""
+        check_network(request, self._guards)
+        check_json_write(request, self._guards)
+        user = await authenticated_user(request, self._sessions)
+        return user, read_json(request)
+
+    async def create(self, request: Request) -> bytes:
+        user, body = await self._writer(request)
+        title = check_title(field(body, "title", str))
+        course_id = field(body, "course_id", int, required=False)
+        lecture = await self._lectures.create(user, title, course_id)
+        return json_response(request, 201, {"lecture": lecture_json(lecture)})
+
+    async def list(self, request: Request) -> bytes:
+        user = await self._reader(request)
+        lectures = await self._lectures.lectures_of(user)
+        return json_response(request, 200, {"lectures": [lecture_json(row) for row in lectures]})
+
+    async def get(self, request: Request, lecture_id: int) -> bytes:
+        user = await self._reader(request)
+        lecture, question, present = await self._lectures.overview(user, lecture_id)
+        return json_response(
+            request,
+            200,
+            {
+                "lecture": lecture_json(lecture),
+                "question": question_json(question, with_correct=True) if question else None,
+                "present": present,
+            },
+        )
+
+    async def ask(self, request: Request, lecture_id: int) -> bytes:
+        user, body = await self._writer(request)
+        text, choices, correct = check_question(
+            field(body, "text", str),
+            field(body, "choices", list),
+            field(body, "correct", str, required=False),
+        )
+        question = await self._lectures.ask(user, lecture_id, text, choices, correct)
+        return json_response(request, 201, {"question": question_json(question, with_correct=True)})
+
+    async def results(self, request: Request, lecture_id: int) -> bytes:
+        """Every question of the lecture with its counts: the past-lectures view."""
+        user = await self._reader(request)
+        results = await self._lectures.results(user, lecture_id)
+        return json_response(
+            request,
+            200,
+            {
+                "questions": [
+                    {**question_json(question, with_correct=True), "counts": counts}
+                    for question, counts in results
+                ]
+            },
+        )
+
+    async def close(self, request: Request, lecture_id: int, question_id: int) -> bytes:
+        user, _ = await self._writer(request)
+        closed = await self._lectures.close(user, lecture_id, question_id)
+        return json_response(
+            request,
+            200,
+            {
+                "question": question_json(closed.question, with_correct=True),
+                "counts": full_counts(closed.question, closed.counts),
+            },
+        )
+
+    async def end(self, request: Request, lecture_id: int) -> bytes:
+        user, _ = await self._writer(request)
+        lecture = await self._lectures.end(user, lecture_id)
+        return json_response(request, 200, {"lecture": lecture_json(lecture)})
+
+    async def responses(self, request: Request, lecture_id: int) -> bytes:
+        user = await self._reader(request)
+        rows = await self._lectures.responses(user, lecture_id)
+        request.setHeader(b"content-type", b"text/csv; charset=utf-8")
+        request.setHeader(
+            b"content-disposition",
+            f'attachment; filename="lecture-{lecture_id}-responses.csv"'.encode("ascii"),
+        )
+        return responses_csv(rows)

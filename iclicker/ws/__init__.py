@@ -1,0 +1,1 @@
+"""The lecture WebSocket: handshake guards, frames in and out, per-socket limits."""

@@ -1,0 +1,58 @@
+"""Client frames to checked dicts, and dicts to frames."""
+
+import json
+from typing import Any
+
+from autobahn.websocket.protocol import PreparedMessage
+
+MAX_MESSAGE_BYTES = 65536
+
+# Fields each client message type must carry, with their JSON types.
+CLIENT_MESSAGES: dict[str, dict[str, type]] = {
+    "answer": {"question_id": int, "choice": str},
+    "ping": {},
+}
+
+
+class BadMessage(Exception):
+    """A frame that is not a well-formed client message; answered with ``bad_message``."""
+
+    code = "bad_message"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def encode(message: dict[str, Any]) -> bytes:
+    return json.dumps(message, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+def prepared_frame(message: dict[str, Any]) -> PreparedMessage:
+    """Frame a server message once, to be sent as is on many sockets (unmasked)."""
+    return PreparedMessage(encode(message), isBinary=False, applyMask=False, doNotCompress=True)
+
+
+def decode(payload: bytes, is_binary: bool) -> dict[str, Any]:
+    """The client message in a text frame, with its fields checked against its type."""
+    if is_binary:
+        raise BadMessage("Binary frames are not understood; send JSON text.")
+    try:
+        message = json.loads(payload)
+    except ValueError:
+        raise BadMessage("The frame is not valid JSON.")
+    if not isinstance(message, dict):
+        raise BadMessage("A message is a JSON object.")
+    kind = message.get("type")
+    fields = CLIENT_MESSAGES.get(kind) if isinstance(kind, str) else None
+    if fields is None:
+        raise BadMessage(f"Unknown message type {kind!r}.")
+    for name, expected in fields.items():
+        value = message.get(name)
+        if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
+            raise BadMessage(f"{kind}: the field {name!r} must be a {expected.__name__}.")
+    return message
+
+
+def error_frame(code: str, message: str) -> dict[str, str]:
+    return {"type": "error", "code": code, "message": message}

@@ -1,0 +1,202 @@
+"""One lecture WebSocket: admission in the handshake, then frames to domain calls and back.
+
+The socket is admitted only after the guards pass, in the contract's order:
+network allowlist (403), Origin (403), session (401), join code (404).
+"""
+
+from http.cookies import CookieError, SimpleCookie
+from typing import Any
+
+from autobahn.twisted.websocket import WebSocketServerProtocol
+from autobahn.websocket.types import ConnectionDeny, ConnectionRequest
+from twisted.internet.defer import Deferred
+from twisted.internet.interfaces import IPushProducer, ISSLTransport
+from twisted.logger import Logger
+from twisted.python.failure import Failure
+from zope.interface import implementer
+
+from iclicker.domain.accounts import User
+from iclicker.domain.errors import DomainError
+from iclicker.domain.lectures import LiveLecture, instructor_group, lecture_group
+from iclicker.groups.interface import IGroupMember
+from iclicker.web.cookies import SESSION_COOKIE
+from iclicker.ws.messages import BadMessage, decode, encode, error_frame
+from iclicker.ws.ratelimit import RateLimiter
+
+PATH_PREFIX = "/ws/lectures/"
+CLOSE_GOING_AWAY = 1001
+CLOSE_POLICY = 1008
+CLOSE_LECTURE_ENDED = 4000
+
+# Module-level: autobahn gives protocols a ``log`` of its own (txaio's, with
+# its debug chatter filtered), which a class attribute would replace.
+log = Logger()
+
+
+def session_token_from(cookie_header: str | None) -> str | None:
+    if not cookie_header:
+        return None
+    cookies = SimpleCookie()
+    try:
+        cookies.load(cookie_header)
+    except CookieError:
+        return None
+    morsel = cookies.get(SESSION_COOKIE.decode("ascii"))
+    return morsel.value if morsel is not None else None
+
+
+@implementer(IGroupMember, IPushProducer)
+class LectureProtocol(WebSocketServerProtocol):
+    _user: User | None = None
+    _live: LiveLecture | None = None
+    _role: str = "student"
+    _write_paused = False
+    _unsent_bytes = 0
+
+    # -- handshake ------------------------------------------------------------
+
+    def onConnect(self, request: ConnectionRequest) -> Deferred:
+        return Deferred.fromCoroutine(self._admit(request))
+
+    async def _admit(self, request: ConnectionRequest) -> None:
+        factory = self.factory
+        guards = factory.guards
+        headers = request.headers
+        address = guards.client_address(
+            self.transport.getPeer().host, headers.get("x-forwarded-for")
+        )
+        if not guards.network_allowed(address):
+            raise ConnectionDeny(403, "network not allowed")
+        origin = headers.get("origin")
+        if origin is not None:
+            scheme = guards.scheme(
+                ISSLTransport.providedBy(self.transport), headers.get("x-forwarded-proto")
+            )
+            if not guards.origin_allowed(origin, scheme, headers.get("host")):
+                raise ConnectionDeny(403, "origin not allowed")
+        user = await factory.sessions.user(session_token_from(headers.get("cookie")))
+        if user is None:
+            raise ConnectionDeny(401, "log in first")
+        live = None
+        if request.path.startswith(PATH_PREFIX):
+            live = await factory.lectures.open_by_code(request.path[len(PATH_PREFIX) :])
+        if live is None:
+            raise ConnectionDeny(404, "no open lecture with that join code")
+        self._user = user
+        self._live = live
+        self._role = factory.lectures.role_of(user, live.lecture)
+
+    def onOpen(self) -> None:
+        factory = self.factory
+        lecture_id = self._live.lecture.id
+        live = factory.lectures.live(lecture_id)
+        if live is None:
+            self._live = None
+            self._send({"type": "lecture_ended", "lecture_id": lecture_id})
+            self.sendClose(CLOSE_LECTURE_ENDED, "lecture ended")
+            return
+        self._live = live
+        self._limiter = RateLimiter(updated=factory.clock.seconds())
+        # The HTTP channel that accepted the upgrade registered itself as the
+        # transport's producer; take its place to hear when the client lags.
+        self.transport.unregisterProducer()
+        self.transport.registerProducer(self, True)
+        factory.connections.add(self)
+        factory.groups.group_add(lecture_group(lecture_id), self)
+        if self._role == "instructor":
+            factory.groups.group_add(instructor_group(lecture_id), self)
+        self._send(factory.lectures.hello(live, self._user.id, self._role))
+        factory.lectures.connected(live, self._user.id, self._role)
+
+    def connectionLost(self, reason: Failure) -> None:
+        super().connectionLost(reason)
+        factory = self.factory
+        factory.connections.discard(self)
+        live, self._live = self._live, None
+        if live is None or self._user is None or self.state is None:
+            return
+        factory.groups.group_discard(lecture_group(live.lecture.id), self)
+        factory.groups.group_discard(instructor_group(live.lecture.id), self)
+        factory.lectures.disconnected(live, self._user.id, self._role)
+
+    # -- outgoing ---------------------------------------------------------------
+
+    def deliver(self, message: dict[str, Any], encoded: Any) -> None:
+        """A group message: the same prepared frame for every member."""
+        if self.state != self.STATE_OPEN:
+            return
+        self.sendPreparedMessage(encoded)
+        if message["type"] == "lecture_ended":
+            self.sendClose(CLOSE_LECTURE_ENDED, "lecture ended")
+
+    def _send(self, message: dict[str, Any]) -> None:
+        if self.state == self.STATE_OPEN:
+            self.sendMessage(encode(message))
+
+    def close_with(self, code: int, reason: str) -> None:
+        """Close with any RFC 6455 code (autobahn's sendClose takes only 1000 and 3000+)."""
+        self.sendCloseFrame(code=code, reasonUtf8=reason.encode("utf-8"), isReply=False)
+
+    def sendData(self, data: bytes, sync: bool = False, chopsize: int | None = None) -> None:
+        """Count what piles up while the client is not reading; past the limit, drop it.
+
+        The client reconnects and gets a fresh ``hello``, so nothing is lost,
+        while one stalled phone cannot grow the server's memory without bound.
+        """
+        if self._write_paused:
+            self._unsent_bytes += len(data)
+            if self._unsent_bytes > self.factory.max_send_buffer:
+                log.info("Dropping a client that stopped reading")
+                self._write_paused = False
+                self.transport.abortConnection()
+                return
+        super().sendData(data, sync, chopsize)
+
+    def pauseProducing(self) -> None:
+        self._write_paused = True
+
+    def resumeProducing(self) -> None:
+        self._write_paused = False
+        self._unsent_bytes = 0
+
+    def stopProducing(self) -> None:
+        self._write_paused = False
+
+    # -- incoming ---------------------------------------------------------------
+
+    def onMessage(self, payload: bytes, isBinary: bool) -> None:
+        now = self.factory.clock.seconds()
+        if not self._limiter.allow(now):
+            if self._limiter.should_close(now):
+                self.close_with(CLOSE_POLICY, "message rate exceeded")
+            elif self._limiter.should_warn(now):
+                self._send(error_frame("rate_limited", "Too many messages; slow down."))
+            return
+        try:
+            message = decode(payload, isBinary)
+        except BadMessage as error:
+            self._send(error_frame(error.code, error.message))
+            return
+        if message["type"] == "ping":
+            self._send({"type": "pong"})
+        elif self._role == "instructor":
+            self._send(error_frame("forbidden", "Instructors do not answer questions."))
+        else:
+            Deferred.fromCoroutine(
+                self._answer(message["question_id"], message["choice"])
+            ).addErrback(self._failed)
+
+    async def _answer(self, question_id: int, choice: str) -> None:
+        live = self._live
+        if live is None:
+            return
+        try:
+            await self.factory.lectures.answer(live, self._user.id, question_id, choice)
+        except DomainError as error:
+            self._send(error_frame(error.code, error.message))
+            return
+        self._send({"type": "answer_ack", "question_id": question_id, "choice": choice})
+
+    def _failed(self, failure: Failure) -> None:
+        log.failure("Handling a lecture message failed", failure)
+        self._send(error_frame("internal_error", "The server could not handle that message."))
