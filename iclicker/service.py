@@ -4,7 +4,7 @@ from autobahn.twisted.resource import WebSocketResource
 from klein import Klein
 from twisted.application import strports
 from twisted.application.service import MultiService, Service
-from twisted.internet.defer import Deferred
+from twisted.internet.defer import Deferred, maybeDeferred
 from twisted.web.server import Site
 
 from iclicker.auth.passwords import PasswordHasher
@@ -58,7 +58,7 @@ class OrderedStop(MultiService):
 
     async def _stop_in_order(self) -> None:
         for child in reversed(list(self)):
-            await child.stopService()
+            await maybeDeferred(child.stopService)
 
 
 def build_service(config: Config, reactor) -> MultiService:

@@ -1,0 +1,23 @@
+"""Shared fixtures: a running server on a fresh SQLite file, and users to talk to it."""
+
+import pytest
+import pytest_twisted
+
+from support import Server, User, start_server
+
+
+@pytest.fixture
+def db_path(tmp_path) -> str:
+    return str(tmp_path / "iclicker.sqlite3")
+
+
+@pytest_twisted.async_yield_fixture
+async def server(db_path):
+    running = await start_server(db_path)
+    yield running
+    await running.stop()
+
+
+@pytest.fixture
+def new_user(server: Server):
+    return lambda: User(server)

@@ -1,0 +1,28 @@
+"""responses.csv formatting: RFC 4180 and formula neutralising."""
+
+from iclicker.domain.exports import neutralise, responses_csv
+from iclicker.store.lectures import ResponseRow
+
+
+def test_formula_cells_are_prefixed():
+    """Cells a spreadsheet would evaluate get a leading apostrophe."""
+    for dangerous in ("=1+1", "+1", "-1", "@SUM(A1)", "\tx", "\rx"):
+        assert neutralise(dangerous) == "'" + dangerous
+    assert neutralise("plain") == "plain"
+    assert neutralise(5) == "5"
+
+
+def test_csv_has_header_crlf_quoting_and_correct_flags():
+    """Header first, CRLF line ends, quotes where needed, true/false/empty for correct."""
+    rows = [
+        ResponseRow("ada", 'Ada "the first"', 1, "Pick, one", "a", "a", 0),
+        ResponseRow("bob", "=cmd", 1, "Pick, one", "b", "a", 60),
+        ResponseRow("bob", "=cmd", 2, "Open", "x", None, 120),
+    ]
+    text = responses_csv(rows).decode("utf-8")
+    lines = text.split("\r\n")
+    assert lines[0] == "username,display_name,question_id,question,choice,correct,answered_at"
+    assert lines[1] == 'ada,"Ada ""the first""",1,"Pick, one",a,true,1970-01-01T00:00:00Z'
+    assert lines[2] == "bob,'=cmd,1,\"Pick, one\",b,false,1970-01-01T00:01:00Z"
+    assert lines[3] == "bob,'=cmd,2,Open,x,,1970-01-01T00:02:00Z"
+    assert lines[4] == "" and not text.startswith("\ufeff")

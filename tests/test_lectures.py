@@ -1,0 +1,245 @@
+"""The lecture domain with a fake clock and a recording group registry, over a real database."""
+
+import pytest
+import pytest_twisted
+from twisted.internet import reactor
+from twisted.internet.task import Clock
+from zope.interface import implementer
+
+from iclicker.domain.accounts import User
+from iclicker.domain.errors import Conflict, Forbidden, Invalid, NotFound
+from iclicker.domain.lectures import (
+    JOIN_CODE_ALPHABET,
+    TALLY_INTERVAL,
+    Lectures,
+    check_question,
+    instructor_group,
+    lecture_group,
+)
+from iclicker.groups.interface import IGroups
+from iclicker.store.db import Database, connect, prepare
+from iclicker.store.lectures import AnswerWriter, LectureStore
+from iclicker.store.users import create_user_txn
+
+PROF = User(1, "prof", "Prof", "instructor")
+OTHER_PROF = User(2, "other", "Other", "instructor")
+ADMIN = User(3, "root", "Root", "admin")
+STUDENTS = [User(10 + i, f"s{i}", f"S{i}", "student") for i in range(30)]
+
+
+@implementer(IGroups)
+class RecordingGroups:
+    """Remembers what was sent to which group, in order."""
+
+    encode = staticmethod(lambda message: message)
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, dict]] = []
+
+    def group_add(self, group, member) -> None:
+        pass
+
+    def group_discard(self, group, member) -> None:
+        pass
+
+    def group_send(self, group, message) -> None:
+        self.sent.append((group, message))
+
+    def of_type(self, kind: str) -> list[tuple[str, dict]]:
+        return [(group, message) for group, message in self.sent if message["type"] == kind]
+
+
+@pytest.fixture
+def clock():
+    return Clock()
+
+
+@pytest.fixture
+def groups():
+    return RecordingGroups()
+
+
+@pytest_twisted.async_yield_fixture
+async def database(tmp_path):
+    path = str(tmp_path / "l.sqlite3")
+    prepare(path)
+    connection = connect(path)
+    for user in [PROF, OTHER_PROF, ADMIN, *STUDENTS]:
+        connection.execute(
+            "INSERT INTO users (id, username, username_key, display_name, role, password_hash,"
+            " created_at) VALUES (?, ?, ?, ?, ?, 'x', 0)",
+            (user.id, user.username, user.username, user.display_name, user.role),
+        )
+    connection.close()
+    database = Database(path, reactor)
+    yield database
+    database.close()
+
+
+@pytest.fixture
+def lectures(database, groups, clock):
+    return Lectures(LectureStore(database), AnswerWriter(database), groups, clock)
+
+
+async def _raises(coroutine, kind, code=None):
+    with pytest.raises(kind) as caught:
+        await coroutine
+    if code is not None:
+        assert caught.value.code == code
+
+
+def test_question_rules():
+    """Text and choices are trimmed; counts, lengths, duplicates and correct are checked."""
+    assert check_question(" Q ", [" a ", "b"], " b ") == ("Q", ("a", "b"), "b")
+    for text, choices, correct in [
+        ("", ["a", "b"], None),
+        ("Q", ["a"], None),
+        ("Q", [str(i) for i in range(9)], None),
+        ("Q", ["a", "A "], None),
+        ("Q", ["a", "  "], None),
+        ("Q", ["a", 2], None),
+        ("Q", ["a", "b"], "c"),
+        ("x" * 2001, ["a", "b"], None),
+    ]:
+        with pytest.raises(Invalid):
+            check_question(text, choices, correct)
+
+
+@pytest_twisted.ensureDeferred
+async def test_only_owners_and_admins_drive_a_lecture(lectures):
+    """Students get Forbidden; another instructor gets NotFound; an admin may."""
+    lecture = await lectures.create(PROF, "Physics")
+    assert len(lecture.join_code) == 6 and set(lecture.join_code) <= set(JOIN_CODE_ALPHABET)
+    await _raises(lectures.create(STUDENTS[0], "Nope"), Forbidden)
+    await _raises(lectures.owned(STUDENTS[0], lecture.id), Forbidden)
+    await _raises(lectures.owned(OTHER_PROF, lecture.id), NotFound)
+    await _raises(lectures.owned(PROF, 999), NotFound)
+    assert (await lectures.owned(ADMIN, lecture.id)).id == lecture.id
+    assert lectures.role_of(ADMIN, lecture) == "instructor"
+    assert lectures.role_of(OTHER_PROF, lecture) == "student"
+
+
+@pytest_twisted.ensureDeferred
+async def test_asking_closes_the_open_question_first(lectures, groups):
+    """question_closed for the old question goes out before the new question."""
+    lecture = await lectures.create(PROF, "Physics")
+    first = await lectures.ask(PROF, lecture.id, "Q1", ("a", "b"), "a")
+    second = await lectures.ask(PROF, lecture.id, "Q2", ("c", "d"), None)
+    kinds = [(g, m["type"]) for g, m in groups.sent if m["type"] != "tally"]
+    everyone = lecture_group(lecture.id)
+    assert kinds == [(everyone, "question"), (everyone, "question_closed"), (everyone, "question")]
+    closed = groups.of_type("question_closed")[0][1]
+    assert closed == {"type": "question_closed", "question_id": first.id, "counts": {"a": 0, "b": 0}, "correct": "a"}
+    assert "correct" not in groups.of_type("question")[1][1]["question"]
+    assert (await lectures.overview(PROF, lecture.id))[1].id == second.id
+
+
+@pytest_twisted.ensureDeferred
+async def test_last_answer_wins_while_open(lectures, clock):
+    """Changing an answer replaces it; the tally counts each student once."""
+    lecture = await lectures.create(PROF, "Physics")
+    live = await lectures.open_by_code(lecture.join_code.lower())
+    question = await lectures.ask(PROF, lecture.id, "Q", ("a", "b"), "b")
+    await lectures.answer(live, STUDENTS[0].id, question.id, "a")
+    await lectures.answer(live, STUDENTS[0].id, question.id, "b")
+    await lectures.answer(live, STUDENTS[1].id, question.id, "b")
+    assert lectures.tally(live)["counts"] == {"a": 0, "b": 2}
+    assert lectures.hello(live, STUDENTS[0].id, "student")["my_answer"] == "b"
+    assert lectures.hello(live, PROF.id, "instructor")["my_answer"] is None
+    assert lectures.hello(live, PROF.id, "instructor")["question"]["correct"] == "b"
+    assert "correct" not in lectures.hello(live, STUDENTS[0].id, "student")["question"]
+    closed = await lectures.close(PROF, lecture.id, question.id)
+    assert closed.counts == {"b": 2}
+
+
+@pytest_twisted.ensureDeferred
+async def test_answer_errors(lectures):
+    """Unknown question, a choice not offered, and a closed question each have their code."""
+    lecture = await lectures.create(PROF, "Physics")
+    other = await lectures.create(PROF, "Other")
+    live = await lectures.open_by_code(lecture.join_code)
+    q_other = await lectures.ask(PROF, other.id, "Elsewhere", ("a", "b"), None)
+    question = await lectures.ask(PROF, lecture.id, "Q", ("a", "b"), None)
+    await _raises(lectures.answer(live, STUDENTS[0].id, 9999, "a"), Invalid, "unknown_question")
+    await _raises(lectures.answer(live, STUDENTS[0].id, q_other.id, "a"), Invalid, "unknown_question")
+    await _raises(lectures.answer(live, STUDENTS[0].id, question.id, "c"), Invalid, "invalid_choice")
+    await lectures.close(PROF, lecture.id, question.id)
+    await _raises(lectures.answer(live, STUDENTS[0].id, question.id, "a"), Conflict, "question_closed")
+
+
+@pytest_twisted.ensureDeferred
+async def test_close_and_end_rules(lectures, groups):
+    """Closing twice or ending twice conflicts; asking after the end conflicts."""
+    lecture = await lectures.create(PROF, "Physics")
+    question = await lectures.ask(PROF, lecture.id, "Q", ("a", "b"), None)
+    await lectures.close(PROF, lecture.id, question.id)
+    await _raises(lectures.close(PROF, lecture.id, question.id), Conflict)
+    await _raises(lectures.close(PROF, lecture.id, 9999), NotFound)
+    await lectures.ask(PROF, lecture.id, "Q2", ("a", "b"), None)
+    ended = await lectures.end(PROF, lecture.id)
+    assert ended.status == "ended"
+    tail = [m["type"] for _, m in groups.sent if m["type"] != "tally"][-2:]
+    assert tail == ["question_closed", "lecture_ended"]
+    await _raises(lectures.end(PROF, lecture.id), Conflict)
+    await _raises(lectures.ask(PROF, lecture.id, "Q3", ("a", "b"), None), Conflict)
+    assert await lectures.open_by_code(lecture.join_code) is None
+
+
+@pytest_twisted.ensureDeferred
+async def test_tally_is_coalesced_on_the_clock(lectures, groups, clock):
+    """Thirty answers and joins within one interval produce one tally, not thirty."""
+    lecture = await lectures.create(PROF, "Physics")
+    live = await lectures.open_by_code(lecture.join_code)
+    question = await lectures.ask(PROF, lecture.id, "Q", ("a", "b"), None)
+    clock.advance(TALLY_INTERVAL)
+    groups.sent.clear()
+    for student in STUDENTS:
+        lectures.connected(live, student.id, "student")
+        await lectures.answer(live, student.id, question.id, "a" if student.id % 3 else "b")
+    assert groups.of_type("tally") == []
+    clock.advance(TALLY_INTERVAL)
+    tallies = groups.of_type("tally")
+    assert len(tallies) == 1
+    group, tally = tallies[0]
+    assert group == instructor_group(lecture.id)
+    assert tally == {
+        "type": "tally",
+        "question_id": question.id,
+        "counts": {"a": 20, "b": 10},
+        "answered": 30,
+        "present": 30,
+    }
+
+
+@pytest_twisted.ensureDeferred
+async def test_present_counts_distinct_students(lectures, groups, clock):
+    """Two sockets of one student count once; instructors are not counted."""
+    lecture = await lectures.create(PROF, "Physics")
+    live = await lectures.open_by_code(lecture.join_code)
+    lectures.connected(live, STUDENTS[0].id, "student")
+    lectures.connected(live, STUDENTS[0].id, "student")
+    lectures.connected(live, STUDENTS[1].id, "student")
+    lectures.connected(live, PROF.id, "instructor")
+    assert lectures.tally(live)["present"] == 2
+    lectures.disconnected(live, STUDENTS[0].id, "student")
+    assert lectures.tally(live)["present"] == 2
+    lectures.disconnected(live, STUDENTS[0].id, "student")
+    lectures.disconnected(live, PROF.id, "instructor")
+    assert lectures.tally(live)["present"] == 1
+    clock.advance(TALLY_INTERVAL)
+    assert groups.of_type("tally")[-1][1]["question_id"] is None
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_new_process_resumes_the_open_question(database, groups, clock, lectures):
+    """Live state is rebuilt from the database: question and answers survive a restart."""
+    lecture = await lectures.create(PROF, "Physics")
+    live = await lectures.open_by_code(lecture.join_code)
+    question = await lectures.ask(PROF, lecture.id, "Q", ("a", "b"), None)
+    await lectures.answer(live, STUDENTS[0].id, question.id, "b")
+    restarted = Lectures(LectureStore(database), AnswerWriter(database), groups, clock)
+    resumed = await restarted.open_by_code(lecture.join_code)
+    hello = restarted.hello(resumed, STUDENTS[0].id, "student")
+    assert hello["question"]["id"] == question.id
+    assert hello["my_answer"] == "b"
+    assert restarted.tally(resumed)["counts"] == {"a": 0, "b": 1}

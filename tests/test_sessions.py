@@ -1,0 +1,67 @@
+"""Session lifetimes with a fake clock: idle expiry, remember me, logout."""
+
+import pytest
+import pytest_twisted
+from twisted.internet import reactor
+from twisted.internet.task import Clock
+
+from iclicker.auth.sessions import IDLE_LIFETIME, REMEMBER_LIFETIME, Sessions
+from iclicker.store.db import Database, connect, prepare
+from iclicker.store.sessions import SessionStore
+from iclicker.store.users import create_user_txn
+
+
+@pytest.fixture
+def clock():
+    clock = Clock()
+    clock.advance(1_000_000)
+    return clock
+
+
+@pytest_twisted.async_yield_fixture
+async def sessions(tmp_path, clock):
+    path = str(tmp_path / "s.sqlite3")
+    prepare(path)
+    connection = connect(path)
+    create_user_txn(connection.cursor(), "ada", "Ada", "hash", "student", 0)
+    connection.close()
+    database = Database(path, reactor)
+    yield Sessions(SessionStore(database), clock)
+    database.close()
+
+
+@pytest_twisted.ensureDeferred
+async def test_session_expires_after_twelve_idle_hours(sessions, clock):
+    """Use keeps a session alive; twelve hours without use ends it."""
+    session = await sessions.create(1, remember=False)
+    assert session.max_age is None
+    assert len(session.token) >= 43  # 256 bits, base64url
+    for _ in range(3):
+        clock.advance(IDLE_LIFETIME - 120)
+        assert (await sessions.user(session.token)).username == "ada"
+    clock.advance(IDLE_LIFETIME)
+    assert await sessions.user(session.token) is None
+
+
+@pytest_twisted.ensureDeferred
+async def test_remembered_session_lasts_thirty_days_from_login(sessions, clock):
+    """Remember me survives idleness but not past 30 days."""
+    session = await sessions.create(1, remember=True)
+    assert session.max_age == REMEMBER_LIFETIME
+    clock.advance(REMEMBER_LIFETIME - 10)
+    assert (await sessions.user(session.token)).username == "ada"
+    clock.advance(10)
+    assert await sessions.user(session.token) is None
+
+
+@pytest_twisted.ensureDeferred
+async def test_each_login_gets_a_new_id_and_destroy_ends_it(sessions):
+    """Ids are never reused and logout removes the session server-side."""
+    first = await sessions.create(1, remember=False)
+    second = await sessions.create(1, remember=False)
+    assert first.token != second.token
+    await sessions.destroy(first.token)
+    assert await sessions.user(first.token) is None
+    assert await sessions.user(second.token) is not None
+    assert await sessions.user("forged") is None
+    assert await sessions.user(None) is None
