@@ -59,6 +59,7 @@ class User:
         self.http = HTTPClient(Agent(reactor, pool=self._pool), cookiejar=self.cookies)
 
     async def request(self, method: str, path: str, **kwargs):
+        kwargs.setdefault("allow_redirects", False)
         response = await self.http.request(method, self.server.url + path, **kwargs)
         response.body = await response.content()
         return response

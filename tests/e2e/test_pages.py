@@ -1,0 +1,96 @@
+"""HTML pages over real sockets: redirects to login and back, CSRF tokens on forms."""
+
+import re
+from urllib.parse import urlencode
+
+import pytest_twisted
+
+from support import User
+
+FORM = {"Content-Type": ["application/x-www-form-urlencoded"]}
+
+
+def csrf_token(html: bytes) -> str:
+    return re.search(rb'name="csrf_token" value="([0-9a-f]+)"', html).group(1).decode()
+
+
+async def post_form(user: User, path: str, fields: dict):
+    return await user.request("POST", path, data=urlencode(fields).encode(), headers=FORM)
+
+
+@pytest_twisted.ensureDeferred
+async def test_private_page_redirects_to_login_and_back(server):
+    """An anonymous visit to a private page goes to login, and login returns there."""
+    user = User(server)
+    await User(server).register("ada")
+    response = await user.get("/lectures?x=1")
+    assert response.code == 303
+    assert response.headers.getRawHeaders("location") == ["/login?next=%2Flectures%3Fx%3D1"]
+    page = await user.get("/login?next=%2Flectures%3Fx%3D1")
+    assert page.code == 200
+    response = await post_form(
+        user,
+        "/login",
+        {"csrf_token": csrf_token(page.body), "username": "ada", "password": "correct horse", "next": "/lectures?x=1"},
+    )
+    assert response.code == 303
+    assert response.headers.getRawHeaders("location") == ["/lectures?x=1"]
+
+
+@pytest_twisted.ensureDeferred
+async def test_forms_need_this_browsers_csrf_token(server):
+    """No token, a wrong token, or another browser's token: 403 page, nothing done."""
+    await User(server).register("ada")
+    user = User(server)
+    other = User(server)
+    other_token = csrf_token((await other.get("/login")).body)
+    await user.get("/login")
+    fields = {"username": "ada", "password": "correct horse"}
+    for token in [None, "0" * 64, other_token]:
+        data = dict(fields, csrf_token=token) if token else fields
+        response = await post_form(user, "/login", data)
+        assert response.code == 403
+        assert b"expired" in response.body
+    assert user.session_cookie is None
+
+
+@pytest_twisted.ensureDeferred
+async def test_register_page_logs_in_and_shows_home(server):
+    """Registering through the form signs in; the home page greets the user."""
+    user = User(server)
+    page = await user.get("/register")
+    response = await post_form(
+        user,
+        "/register",
+        {"csrf_token": csrf_token(page.body), "username": "ada", "password": "correct horse", "display_name": "Ada <b>L</b>"},
+    )
+    assert response.code == 303
+    home = await user.get("/")
+    assert home.code == 200
+    assert b"Hello, Ada &lt;b&gt;L&lt;/b&gt;" in home.body, "templates autoescape"
+
+
+@pytest_twisted.ensureDeferred
+async def test_form_errors_rerender_with_a_message(server):
+    """A bad login re-renders the form with an error, no traceback."""
+    user = User(server)
+    page = await user.get("/login")
+    response = await post_form(
+        user, "/login", {"csrf_token": csrf_token(page.body), "username": "ghost", "password": "whatever1"}
+    )
+    assert response.code == 401
+    assert b"Wrong username or password" in response.body
+
+
+@pytest_twisted.ensureDeferred
+async def test_next_cannot_leave_the_site(server):
+    """An absolute or protocol-relative next is replaced by /."""
+    user = User(server)
+    await User(server).register("ada")
+    page = await user.get("/login")
+    response = await post_form(
+        user,
+        "/login",
+        {"csrf_token": csrf_token(page.body), "username": "ada", "password": "correct horse", "next": "//evil.example/"},
+    )
+    assert response.headers.getRawHeaders("location") == ["/"]
