@@ -20,7 +20,7 @@ def parse(*argv: str) -> Options:
 def test_defaults_match_the_contract():
     """With no options: tcp:8080, ./iclicker.sqlite3, cost 12, everyone allowed."""
     config = parse().config()
-    assert config.port == "tcp:8080"
+    assert config.port == "tcp:8080:backlog=1024"
     assert config.db_path == "iclicker.sqlite3"
     assert config.bcrypt_rounds == 12
     assert config.allow_nets == ()
@@ -87,3 +87,12 @@ async def test_make_service_builds_database_and_http(tmp_path):
     secret = tmp_path / "x.sqlite3.secret"
     assert secret.stat().st_mode & 0o777 == 0o600
     assert len(secret.read_bytes().strip()) == 64
+
+
+def test_backlog_is_added_only_when_missing():
+    """A deep accept queue by default; an explicit backlog or a UNIX socket is left alone."""
+    assert parse("--port", "tcp:9000:interface=127.0.0.1").config().port == (
+        "tcp:9000:interface=127.0.0.1:backlog=1024"
+    )
+    assert parse("--port", "tcp:9000:backlog=10").config().port == "tcp:9000:backlog=10"
+    assert parse("--port", "unix:/tmp/iclicker.sock").config().port == "unix:/tmp/iclicker.sock"

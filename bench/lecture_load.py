@@ -1,0 +1,334 @@
+"""Lecture load benchmark: N students on real sockets against a running iclicker server.
+
+Reports connect time, question fan-out latency (p50/p99/max, measured from the
+moment the instructor's POST is sent), the time until every answer of a round
+is acknowledged (each ack is sent only after the answer is committed), and
+server memory per connected student (RSS growth / N, from /proc).
+
+    # server on core 0, load generator on core 1 (what the README reports):
+    python bench/lecture_load.py --spawn --students 1000
+    # against a server you started yourself (with a low --bcrypt-rounds):
+    python bench/lecture_load.py --url http://127.0.0.1:8080 --db iclicker.sqlite3 --server-pid PID
+
+Students are plain WebSocket clients written for this script (handshake and
+framing by hand) so that the load generator's own cost stays small next to
+the server's; messages are still parsed as JSON.
+"""
+
+import argparse
+import gc
+import json
+import os
+import resource
+import shutil
+import statistics
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+from io import StringIO
+
+from twisted.internet import defer, reactor, task
+from twisted.internet.endpoints import TCP4ClientEndpoint, connectProtocol
+from twisted.internet.protocol import Protocol
+
+import treq
+from treq.client import HTTPClient
+from twisted.web.client import Agent, HTTPConnectionPool
+from http.cookiejar import CookieJar
+
+PASSWORD = "benchmark password"
+
+
+class Student(Protocol):
+    """A minimal WebSocket client: one handshake, unmasked frames in, masked frames out."""
+
+    def __init__(self, bench: "Bench", path: str, cookie: str, host: str) -> None:
+        self.bench = bench
+        self.request = (
+            f"GET {path} HTTP/1.1\r\nHost: {host}\r\nUpgrade: websocket\r\n"
+            "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+            f"Sec-WebSocket-Version: 13\r\nCookie: iclicker_session={cookie}\r\n\r\n"
+        ).encode()
+        self.buffer = b""
+        self.upgraded = False
+        self.hello: defer.Deferred = defer.Deferred()
+
+    def connectionMade(self) -> None:
+        self.transport.write(self.request)
+
+    def dataReceived(self, data: bytes) -> None:
+        now = time.perf_counter()
+        self.buffer += data
+        if not self.upgraded:
+            end = self.buffer.find(b"\r\n\r\n")
+            if end < 0:
+                return
+            if not self.buffer.startswith(b"HTTP/1.1 101"):
+                self.hello.errback(RuntimeError(self.buffer[:60]))
+                return
+            self.upgraded = True
+            self.buffer = self.buffer[end + 4:]
+        while len(self.buffer) >= 2:
+            length = self.buffer[1] & 0x7F
+            start = 2
+            if length == 126:
+                if len(self.buffer) < 4:
+                    return
+                length = struct.unpack("!H", self.buffer[2:4])[0]
+                start = 4
+            elif length == 127:
+                if len(self.buffer) < 10:
+                    return
+                length = struct.unpack("!Q", self.buffer[2:10])[0]
+                start = 10
+            if len(self.buffer) < start + length:
+                return
+            opcode = self.buffer[0] & 0x0F
+            payload = self.buffer[start:start + length]
+            self.buffer = self.buffer[start + length:]
+            if opcode == 1:
+                self.bench.received(self, json.loads(payload), now)
+            elif opcode == 9:
+                self.send_frame(payload, opcode=10)
+
+    def send_frame(self, payload: bytes, opcode: int = 1) -> None:
+        # An all-zero mask is legal and makes masking a no-op.
+        if len(payload) < 126:
+            header = struct.pack("!BB", 0x80 | opcode, 0x80 | len(payload))
+        else:
+            header = struct.pack("!BBH", 0x80 | opcode, 0x80 | 126, len(payload))
+        self.transport.write(header + b"\0\0\0\0" + payload)
+
+    def send(self, message: dict) -> None:
+        self.send_frame(json.dumps(message).encode())
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))]
+
+
+def rss_kib(pid: int) -> int:
+    with open(f"/proc/{pid}/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    raise RuntimeError("no VmRSS")
+
+
+class Bench:
+    def __init__(self, args) -> None:
+        self.args = args
+        self.url = args.url.rstrip("/")
+        self.host = self.url.split("://", 1)[1]
+        self.pool = HTTPConnectionPool(reactor, persistent=True)
+        self.pool.maxPersistentPerHost = 64
+        self.waiting: dict[str, tuple[int, defer.Deferred]] = {}
+        self.times: dict[str, list[float]] = {}
+
+    def client(self) -> HTTPClient:
+        return HTTPClient(Agent(reactor, pool=self.pool), cookiejar=CookieJar())
+
+    async def account(self, username: str) -> str:
+        """Register (or log in) a student; returns the session cookie value."""
+        client = self.client()
+        body = {"username": username, "password": PASSWORD}
+        response = await client.post(self.url + "/api/register", json=body)
+        await response.content()
+        if response.code == 409:
+            response = await client.post(self.url + "/api/login", json=body)
+            await response.content()
+        assert response.code in (200, 201), response.code
+        return next(c.value for c in client._cookiejar if c.name == "iclicker_session")
+
+    async def instructor(self) -> HTTPClient:
+        from iclicker.admin import run
+
+        try:
+            run(["--db", self.args.db, "--bcrypt-rounds", "4", "adduser", "bench-prof",
+                 "--role", "instructor", "--password-stdin"], stdin=StringIO(PASSWORD + "\n"), out=StringIO())
+        except Exception:
+            pass  # already there from an earlier run
+        client = self.client()
+        response = await client.post(self.url + "/api/login", json={"username": "bench-prof", "password": PASSWORD})
+        await response.content()
+        assert response.code == 200, "could not log the instructor in"
+        return client
+
+    def expect(self, kind: str, count: int) -> defer.Deferred:
+        done: defer.Deferred = defer.Deferred()
+        self.times[kind] = []
+        self.waiting[kind] = (count, done)
+        return done
+
+    def received(self, student: Student, message: dict, now: float) -> None:
+        kind = message["type"]
+        if kind == "hello" and not student.hello.called:
+            student.hello.callback(message)
+        if kind in self.waiting:
+            self.times[kind].append(now)
+            count, done = self.waiting[kind]
+            if len(self.times[kind]) == count:
+                del self.waiting[kind]
+                done.callback(self.times[kind])
+            if kind == "question":
+                student.question = message["question"]
+
+    async def limited(self, coroutines, concurrency: int):
+        semaphore = defer.DeferredSemaphore(concurrency)
+        return await defer.gatherResults(
+            [semaphore.run(lambda c=c: defer.Deferred.fromCoroutine(c)) for c in coroutines],
+            consumeErrors=True,
+        )
+
+    async def run(self) -> dict:
+        n = self.args.students
+        rss_start = rss_kib(self.args.server_pid) if self.args.server_pid else None
+        prof = await self.instructor()
+        response = await prof.post(self.url + "/api/lectures", json={"title": "Benchmark"})
+        lecture = (await response.json())["lecture"]
+        started = time.perf_counter()
+        cookies = await self.limited(
+            [self.account(f"bench-s{i:05d}") for i in range(n)], 32
+        )
+        print(f"registered {n} students in {time.perf_counter() - started:.1f}s", file=sys.stderr)
+        await task.deferLater(reactor, 1.0)
+        rss_before = rss_kib(self.args.server_pid) if self.args.server_pid else None
+
+        path = f"/ws/lectures/{lecture['join_code']}"
+        host, port = self.host.rsplit(":", 1)
+        started = time.perf_counter()
+        students = []
+
+        async def join(cookie: str) -> None:
+            student = Student(self, path, cookie, self.host)
+            await connectProtocol(TCP4ClientEndpoint(reactor, host, int(port)), student)
+            await student.hello
+            students.append(student)
+
+        await self.limited([join(c) for c in cookies], self.args.connect_concurrency)
+        connect_seconds = time.perf_counter() - started
+        # Keep the load generator's own GC pauses out of the measurements.
+        gc.collect()
+        gc.freeze()
+        await task.deferLater(reactor, 2.0)
+        rss_after = rss_kib(self.args.server_pid) if self.args.server_pid else None
+
+        rounds = []
+        choices = ["A", "B", "C", "D"]
+        for number in range(self.args.rounds):
+            received = self.expect("question", n)
+            t0 = time.perf_counter()
+            response = await prof.post(
+                self.url + f"/api/lectures/{lecture['id']}/questions",
+                json={"text": f"Round {number}: pick one", "choices": choices, "correct": "B"},
+            )
+            await response.content()
+            arrivals = await received
+            fanout_ms = [(t - t0) * 1000 for t in arrivals]
+            acked = self.expect("answer_ack", n)
+            t1 = time.perf_counter()
+            for i, student in enumerate(students):
+                student.send({"type": "answer", "question_id": student.question["id"], "choice": choices[i % 4]})
+            ack_times = await acked
+            all_acked_ms = (max(ack_times) - t1) * 1000
+            rounds.append({
+                "fanout_p50_ms": percentile(fanout_ms, 0.5),
+                "fanout_p99_ms": percentile(fanout_ms, 0.99),
+                "fanout_max_ms": max(fanout_ms),
+                "all_answers_acked_ms": all_acked_ms,
+            })
+            print(f"round {number}: " + ", ".join(f"{k}={v:.1f}" for k, v in rounds[-1].items()), file=sys.stderr)
+            await task.deferLater(reactor, 0.5)
+
+        response = await prof.post(self.url + f"/api/lectures/{lecture['id']}/end", json={})
+        await response.content()
+        result = {
+            "students": n,
+            "connect_all_seconds": round(connect_seconds, 3),
+            "rounds": rounds,
+            "median_round": {
+                key: round(statistics.median(r[key] for r in rounds), 1) for key in rounds[0]
+            },
+        }
+        if rss_before is not None:
+            result["server_rss_kib_start"] = rss_start
+            result["server_rss_kib_before"] = rss_before
+            result["server_rss_kib_connected"] = rss_after
+            # Growth while the students connect; and, as an upper bound, growth
+            # since before they even registered (sessions, caches, allocator slack).
+            result["server_kib_per_student"] = round((rss_after - rss_before) / n, 1)
+            result["server_kib_per_student_upper_bound"] = round((rss_after - rss_start) / n, 1)
+        await self.pool.closeCachedConnections()
+        return result
+
+
+def spawn_server(args) -> subprocess.Popen:
+    """A fresh server on core 0 (the benchmark itself moves to core 1)."""
+    workdir = tempfile.mkdtemp(prefix="iclicker-bench-")
+    args.db = os.path.join(workdir, "bench.sqlite3")
+    port = args.port
+    args.url = f"http://127.0.0.1:{port}"
+    twistd = shutil.which("twistd", path=os.path.dirname(sys.executable)) or "twistd"
+    command = [twistd, "--pidfile=", "-n", "--logfile", os.path.join(workdir, "twistd.log"), "iclicker",
+               "--port", f"tcp:{port}:interface=127.0.0.1", "--db", args.db, "--bcrypt-rounds", "4"]
+    if shutil.which("taskset") and os.cpu_count() and os.cpu_count() > 1:
+        command = ["taskset", "-c", "0", *command]
+    process = subprocess.Popen(command, cwd=workdir)
+    args.server_pid = process.pid
+    import urllib.request
+
+    for _ in range(200):
+        try:
+            urllib.request.urlopen(args.url + "/healthz", timeout=1)
+            break
+        except OSError:
+            time.sleep(0.05)
+    if os.cpu_count() and os.cpu_count() > 1:
+        os.sched_setaffinity(0, {1})
+    return process
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--students", type=int, default=1000)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--url", default="http://127.0.0.1:8080")
+    parser.add_argument("--db", default="iclicker.sqlite3", help="the server's database (to create the instructor)")
+    parser.add_argument("--server-pid", type=int, help="measure this process's memory")
+    parser.add_argument("--spawn", action="store_true", help="start a server of our own for the run")
+    parser.add_argument("--port", type=int, default=8765, help="port for --spawn")
+    parser.add_argument("--connect-concurrency", type=int, default=200)
+    args = parser.parse_args()
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    server = spawn_server(args) if args.spawn else None
+    outcome = {}
+
+    async def go():
+        outcome["result"] = await Bench(args).run()
+
+    def finished(_):
+        reactor.stop()
+
+    def failed(failure):
+        outcome["error"] = failure
+        reactor.stop()
+
+    reactor.callWhenRunning(lambda: defer.Deferred.fromCoroutine(go()).addCallbacks(finished, failed))
+    try:
+        reactor.run()
+    finally:
+        if server is not None:
+            server.terminate()
+            server.wait(timeout=30)
+    if "error" in outcome:
+        outcome["error"].printTraceback()
+        sys.exit(1)
+    print(json.dumps(outcome["result"], indent=2))
+
+
+if __name__ == "__main__":
+    main()
