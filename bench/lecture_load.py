@@ -27,16 +27,14 @@ import subprocess
 import sys
 import tempfile
 import time
+from http.cookiejar import CookieJar
 from io import StringIO
 
+from treq.client import HTTPClient
 from twisted.internet import defer, reactor, task
 from twisted.internet.endpoints import TCP4ClientEndpoint, connectProtocol
 from twisted.internet.protocol import Protocol
-
-import treq
-from treq.client import HTTPClient
 from twisted.web.client import Agent, HTTPConnectionPool
-from http.cookiejar import CookieJar
 
 PASSWORD = "benchmark password"
 
@@ -69,7 +67,7 @@ class Student(Protocol):
                 self.hello.errback(RuntimeError(self.buffer[:60]))
                 return
             self.upgraded = True
-            self.buffer = self.buffer[end + 4:]
+            self.buffer = self.buffer[end + 4 :]
         while len(self.buffer) >= 2:
             length = self.buffer[1] & 0x7F
             start = 2
@@ -86,8 +84,8 @@ class Student(Protocol):
             if len(self.buffer) < start + length:
                 return
             opcode = self.buffer[0] & 0x0F
-            payload = self.buffer[start:start + length]
-            self.buffer = self.buffer[start + length:]
+            payload = self.buffer[start : start + length]
+            self.buffer = self.buffer[start + length :]
             if opcode == 1:
                 self.bench.received(self, json.loads(payload), now)
             elif opcode == 9:
@@ -147,12 +145,27 @@ class Bench:
         from iclicker.admin import run
 
         try:
-            run(["--db", self.args.db, "--bcrypt-rounds", "4", "adduser", "bench-prof",
-                 "--role", "instructor", "--password-stdin"], stdin=StringIO(PASSWORD + "\n"), out=StringIO())
+            run(
+                [
+                    "--db",
+                    self.args.db,
+                    "--bcrypt-rounds",
+                    "4",
+                    "adduser",
+                    "bench-prof",
+                    "--role",
+                    "instructor",
+                    "--password-stdin",
+                ],
+                stdin=StringIO(PASSWORD + "\n"),
+                out=StringIO(),
+            )
         except Exception:
             pass  # already there from an earlier run
         client = self.client()
-        response = await client.post(self.url + "/api/login", json={"username": "bench-prof", "password": PASSWORD})
+        response = await client.post(
+            self.url + "/api/login", json={"username": "bench-prof", "password": PASSWORD}
+        )
         await response.content()
         assert response.code == 200, "could not log the instructor in"
         return client
@@ -190,9 +203,7 @@ class Bench:
         response = await prof.post(self.url + "/api/lectures", json={"title": "Benchmark"})
         lecture = (await response.json())["lecture"]
         started = time.perf_counter()
-        cookies = await self.limited(
-            [self.account(f"bench-s{i:05d}") for i in range(n)], 32
-        )
+        cookies = await self.limited([self.account(f"bench-s{i:05d}") for i in range(n)], 32)
         print(f"registered {n} students in {time.perf_counter() - started:.1f}s", file=sys.stderr)
         await task.deferLater(reactor, 1.0)
         rss_before = rss_kib(self.args.server_pid) if self.args.server_pid else None
@@ -231,16 +242,27 @@ class Bench:
             acked = self.expect("answer_ack", n)
             t1 = time.perf_counter()
             for i, student in enumerate(students):
-                student.send({"type": "answer", "question_id": student.question["id"], "choice": choices[i % 4]})
+                student.send(
+                    {
+                        "type": "answer",
+                        "question_id": student.question["id"],
+                        "choice": choices[i % 4],
+                    }
+                )
             ack_times = await acked
             all_acked_ms = (max(ack_times) - t1) * 1000
-            rounds.append({
-                "fanout_p50_ms": percentile(fanout_ms, 0.5),
-                "fanout_p99_ms": percentile(fanout_ms, 0.99),
-                "fanout_max_ms": max(fanout_ms),
-                "all_answers_acked_ms": all_acked_ms,
-            })
-            print(f"round {number}: " + ", ".join(f"{k}={v:.1f}" for k, v in rounds[-1].items()), file=sys.stderr)
+            rounds.append(
+                {
+                    "fanout_p50_ms": percentile(fanout_ms, 0.5),
+                    "fanout_p99_ms": percentile(fanout_ms, 0.99),
+                    "fanout_max_ms": max(fanout_ms),
+                    "all_answers_acked_ms": all_acked_ms,
+                }
+            )
+            print(
+                f"round {number}: " + ", ".join(f"{k}={v:.1f}" for k, v in rounds[-1].items()),
+                file=sys.stderr,
+            )
             await task.deferLater(reactor, 0.5)
 
         response = await prof.post(self.url + f"/api/lectures/{lecture['id']}/end", json={})
@@ -272,8 +294,20 @@ def spawn_server(args) -> subprocess.Popen:
     port = args.port
     args.url = f"http://127.0.0.1:{port}"
     twistd = shutil.which("twistd", path=os.path.dirname(sys.executable)) or "twistd"
-    command = [twistd, "--pidfile=", "-n", "--logfile", os.path.join(workdir, "twistd.log"), "iclicker",
-               "--port", f"tcp:{port}:interface=127.0.0.1", "--db", args.db, "--bcrypt-rounds", "4"]
+    command = [
+        twistd,
+        "--pidfile=",
+        "-n",
+        "--logfile",
+        os.path.join(workdir, "twistd.log"),
+        "iclicker",
+        "--port",
+        f"tcp:{port}:interface=127.0.0.1",
+        "--db",
+        args.db,
+        "--bcrypt-rounds",
+        "4",
+    ]
     if shutil.which("taskset") and os.cpu_count() and os.cpu_count() > 1:
         command = ["taskset", "-c", "0", *command]
     process = subprocess.Popen(command, cwd=workdir)
@@ -296,9 +330,13 @@ def main() -> None:
     parser.add_argument("--students", type=int, default=1000)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--url", default="http://127.0.0.1:8080")
-    parser.add_argument("--db", default="iclicker.sqlite3", help="the server's database (to create the instructor)")
+    parser.add_argument(
+        "--db", default="iclicker.sqlite3", help="the server's database (to create the instructor)"
+    )
     parser.add_argument("--server-pid", type=int, help="measure this process's memory")
-    parser.add_argument("--spawn", action="store_true", help="start a server of our own for the run")
+    parser.add_argument(
+        "--spawn", action="store_true", help="start a server of our own for the run"
+    )
     parser.add_argument("--port", type=int, default=8765, help="port for --spawn")
     parser.add_argument("--connect-concurrency", type=int, default=200)
     args = parser.parse_args()
@@ -317,7 +355,9 @@ def main() -> None:
         outcome["error"] = failure
         reactor.stop()
 
-    reactor.callWhenRunning(lambda: defer.Deferred.fromCoroutine(go()).addCallbacks(finished, failed))
+    reactor.callWhenRunning(
+        lambda: defer.Deferred.fromCoroutine(go()).addCallbacks(finished, failed)
+    )
     try:
         reactor.run()
     finally:

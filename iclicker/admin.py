@@ -9,7 +9,8 @@ import argparse
 import getpass
 import sys
 import time
-from typing import Callable, TextIO
+from collections.abc import Callable
+from typing import TextIO
 
 from iclicker.auth.passwords import hash_password
 from iclicker.config import DEFAULT_BCRYPT_ROUNDS, DEFAULT_DB

@@ -20,7 +20,7 @@ def load_or_create_secret(path: str) -> bytes:
         with open(path, "rb") as existing:
             key = existing.read().strip()
         if len(key) < 32:
-            raise ValueError(f"{path} does not hold a usable secret key")
+            raise ValueError(f"{path} does not hold a usable secret key") from None
         return key
     key = secrets.token_hex(32).encode("ascii")
     with os.fdopen(descriptor, "wb") as new:

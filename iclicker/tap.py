@@ -28,8 +28,10 @@ def parse_origin(value: str) -> str:
     if parts.path not in ("", "/") or parts.query or parts.fragment or parts.username:
         raise usage.UsageError(f"--origin {value!r}: an origin has no path or query")
     try:
-        parts.port
+        valid_port = parts.port is None or parts.port > 0
     except ValueError:
+        valid_port = False
+    if not valid_port:
         raise usage.UsageError(f"--origin {value!r}: bad port")
     return f"{parts.scheme}://{parts.netloc.lower()}"
 
@@ -68,7 +70,7 @@ def _positive_int(name: str, value: str, low: int, high: int) -> int:
     try:
         number = int(value)
     except ValueError:
-        raise usage.UsageError(f"--{name} must be a whole number, not {value!r}")
+        raise usage.UsageError(f"--{name} must be a whole number, not {value!r}") from None
     if not low <= number <= high:
         raise usage.UsageError(f"--{name} must be between {low} and {high}")
     return number
@@ -107,7 +109,7 @@ class Options(usage.Options):
         try:
             self["allow-net"].append(ipaddress.ip_network(cidr.strip(), strict=False))
         except ValueError:
-            raise usage.UsageError(f"--allow-net {cidr!r} is not a CIDR network")
+            raise usage.UsageError(f"--allow-net {cidr!r} is not a CIDR network") from None
 
     def opt_origin(self, origin: str) -> None:
         """Trust this extra origin for WebSocket and CSRF checks (repeatable)."""
@@ -117,14 +119,12 @@ class Options(usage.Options):
         try:
             serverFromString(MemoryReactor(), self["port"])
         except (ValueError, KeyError, TypeError) as error:
-            raise usage.UsageError(f"--port {self['port']!r}: {error}")
+            raise usage.UsageError(f"--port {self['port']!r}: {error}") from None
         self["port"] = with_backlog(self["port"])
         if self["redis"] is not None:
             raise usage.UsageError("--redis is not available in this version of iclicker")
         if "://" in self["db"]:
-            raise usage.UsageError(
-                "--db takes a SQLite file path; PostgreSQL is not available yet"
-            )
+            raise usage.UsageError("--db takes a SQLite file path; PostgreSQL is not available yet")
         directory = os.path.dirname(os.path.abspath(self["db"]))
         if not os.path.isdir(directory):
             raise usage.UsageError(f"--db {self['db']!r}: no directory {directory}")

@@ -2,8 +2,8 @@
 
 import pytest
 import pytest_twisted
-
 from support import Server, User, start_server
+from twisted.internet.task import Clock
 
 
 @pytest.fixture
@@ -21,3 +21,11 @@ async def server(db_path):
 @pytest.fixture
 def new_user(server: Server):
     return lambda: User(server)
+
+
+@pytest.fixture
+def clock() -> Clock:
+    """A fake clock well past the epoch, for anything that reads or schedules time."""
+    clock = Clock()
+    clock.advance(1_000_000)
+    return clock

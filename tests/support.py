@@ -99,7 +99,17 @@ def make_account(db_path: str, username: str, role: str, password: str = PASSWOR
     from iclicker.admin import run
 
     run(
-        ["--db", db_path, "--bcrypt-rounds", "4", "adduser", username, "--role", role, "--password-stdin"],
+        [
+            "--db",
+            db_path,
+            "--bcrypt-rounds",
+            "4",
+            "adduser",
+            username,
+            "--role",
+            role,
+            "--password-stdin",
+        ],
         stdin=StringIO(password + "\n"),
         out=StringIO(),
     )
@@ -164,12 +174,16 @@ class SocketClient:
             self.protocol.sendClose(1000)
 
 
-async def connect(server: Server, join_code: str, user: User | None, **headers: str) -> SocketClient:
+async def connect(
+    server: Server, join_code: str, user: User | None, **headers: str
+) -> SocketClient:
     client = SocketClient()
     all_headers = dict(headers)
     if user is not None and user.session_cookie:
         all_headers["Cookie"] = f"iclicker_session={user.session_cookie}"
-    factory = WebSocketClientFactory(f"{server.ws_url}/ws/lectures/{join_code}", headers=all_headers)
+    factory = WebSocketClientFactory(
+        f"{server.ws_url}/ws/lectures/{join_code}", headers=all_headers
+    )
     factory.protocol = _ClientProtocol
     factory.client = client
     factory.setProtocolOptions(autoPingInterval=0, openHandshakeTimeout=10)
@@ -179,7 +193,9 @@ async def connect(server: Server, join_code: str, user: User | None, **headers: 
     return client
 
 
-async def handshake_status(server: Server, path: str, user: User | None = None, **headers: str) -> int:
+async def handshake_status(
+    server: Server, path: str, user: User | None = None, **headers: str
+) -> int:
     """The HTTP status of a WebSocket upgrade request that the server refuses."""
     all_headers = {
         "Connection": "Upgrade",

@@ -31,7 +31,18 @@ def row(db: str, username: str):
 def test_adduser_setrole_and_passwd(tmp_path):
     """Accounts are created with the first stdin line as password; roles and passwords change."""
     db = str(tmp_path / "admin.sqlite3")
-    assert admin(db, "adduser", "Prof", "--role", "instructor", "--password-stdin", stdin="first password\nignored\n") == "created instructor Prof\n"
+    assert (
+        admin(
+            db,
+            "adduser",
+            "Prof",
+            "--role",
+            "instructor",
+            "--password-stdin",
+            stdin="first password\nignored\n",
+        )
+        == "created instructor Prof\n"
+    )
     username, role, hashed = row(db, "prof")
     assert (username, role) == ("Prof", "instructor")
     assert bcrypt.checkpw(b"first password", hashed.encode())

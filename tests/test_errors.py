@@ -80,7 +80,9 @@ class ErrorHandlerTests(SynchronousTestCase):
         """Pages send anonymous visitors to login (with next); the API answers 401 JSON."""
         response, _ = self.fetch("/private?tab=2")
         self.assertEqual(response.code, 303)
-        self.assertEqual(response.headers.getRawHeaders("location"), ["/login?next=%2Fprivate%3Ftab%3D2"])
+        self.assertEqual(
+            response.headers.getRawHeaders("location"), ["/login?next=%2Fprivate%3Ftab%3D2"]
+        )
         response, body = self.fetch("/api/private")
         self.assertEqual(response.code, 401)
         self.assertEqual(json.loads(body)["error"]["code"], "not_authenticated")

@@ -23,6 +23,6 @@ def test_csv_has_header_crlf_quoting_and_correct_flags():
     lines = text.split("\r\n")
     assert lines[0] == "username,display_name,question_id,question,choice,correct,answered_at"
     assert lines[1] == 'ada,"Ada ""the first""",1,"Pick, one",a,true,1970-01-01T00:00:00Z'
-    assert lines[2] == "bob,'=cmd,1,\"Pick, one\",b,false,1970-01-01T00:01:00Z"
+    assert lines[2] == 'bob,\'=cmd,1,"Pick, one",b,false,1970-01-01T00:01:00Z'
     assert lines[3] == "bob,'=cmd,2,Open,x,,1970-01-01T00:02:00Z"
     assert lines[4] == "" and not text.startswith("\ufeff")

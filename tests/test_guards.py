@@ -17,7 +17,9 @@ def test_everyone_is_allowed_without_an_allowlist():
 
 def test_allowlist_matches_ipv4_ipv6_and_mapped_addresses():
     """CIDRs of both families apply; IPv4-mapped IPv6 peers count as IPv4."""
-    g = guards(allow_nets=(ipaddress.ip_network("10.1.0.0/16"), ipaddress.ip_network("2001:db8::/32")))
+    g = guards(
+        allow_nets=(ipaddress.ip_network("10.1.0.0/16"), ipaddress.ip_network("2001:db8::/32"))
+    )
     assert g.network_allowed("10.1.2.3")
     assert g.network_allowed("::ffff:10.1.2.3")
     assert g.network_allowed("2001:db8::1")

@@ -3,7 +3,6 @@
 import pytest
 import pytest_twisted
 from twisted.internet import reactor
-from twisted.internet.task import Clock
 from zope.interface import implementer
 
 from iclicker.domain.accounts import User
@@ -19,7 +18,6 @@ from iclicker.domain.lectures import (
 from iclicker.groups.interface import IGroups
 from iclicker.store.db import Database, connect, prepare
 from iclicker.store.lectures import AnswerWriter, LectureStore
-from iclicker.store.users import create_user_txn
 
 PROF = User(1, "prof", "Prof", "instructor")
 OTHER_PROF = User(2, "other", "Other", "instructor")
@@ -47,11 +45,6 @@ class RecordingGroups:
 
     def of_type(self, kind: str) -> list[tuple[str, dict]]:
         return [(group, message) for group, message in self.sent if message["type"] == kind]
-
-
-@pytest.fixture
-def clock():
-    return Clock()
 
 
 @pytest.fixture
@@ -129,7 +122,12 @@ async def test_asking_closes_the_open_question_first(lectures, groups):
     everyone = lecture_group(lecture.id)
     assert kinds == [(everyone, "question"), (everyone, "question_closed"), (everyone, "question")]
     closed = groups.of_type("question_closed")[0][1]
-    assert closed == {"type": "question_closed", "question_id": first.id, "counts": {"a": 0, "b": 0}, "correct": "a"}
+    assert closed == {
+        "type": "question_closed",
+        "question_id": first.id,
+        "counts": {"a": 0, "b": 0},
+        "correct": "a",
+    }
     assert "correct" not in groups.of_type("question")[1][1]["question"]
     assert (await lectures.overview(PROF, lecture.id))[1].id == second.id
 
@@ -161,10 +159,16 @@ async def test_answer_errors(lectures):
     q_other = await lectures.ask(PROF, other.id, "Elsewhere", ("a", "b"), None)
     question = await lectures.ask(PROF, lecture.id, "Q", ("a", "b"), None)
     await _raises(lectures.answer(live, STUDENTS[0].id, 9999, "a"), Invalid, "unknown_question")
-    await _raises(lectures.answer(live, STUDENTS[0].id, q_other.id, "a"), Invalid, "unknown_question")
-    await _raises(lectures.answer(live, STUDENTS[0].id, question.id, "c"), Invalid, "invalid_choice")
+    await _raises(
+        lectures.answer(live, STUDENTS[0].id, q_other.id, "a"), Invalid, "unknown_question"
+    )
+    await _raises(
+        lectures.answer(live, STUDENTS[0].id, question.id, "c"), Invalid, "invalid_choice"
+    )
     await lectures.close(PROF, lecture.id, question.id)
-    await _raises(lectures.answer(live, STUDENTS[0].id, question.id, "a"), Conflict, "question_closed")
+    await _raises(
+        lectures.answer(live, STUDENTS[0].id, question.id, "a"), Conflict, "question_closed"
+    )
 
 
 @pytest_twisted.ensureDeferred

@@ -13,7 +13,9 @@ def test_fresh_database_gets_every_migration():
     connection = sqlite3.connect(":memory:", isolation_level=None)
     assert migrate(connection) == len(MIGRATIONS)
     assert current_version(connection) == len(MIGRATIONS)
-    tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    tables = {
+        row[0] for row in connection.execute("SELECT name FROM sqlite_master WHERE type='table'")
+    }
     assert {"users", "sessions", "login_throttle", "lectures", "questions", "answers"} <= tables
     assert migrate(connection) == 0
 

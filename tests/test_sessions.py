@@ -1,21 +1,12 @@
 """Session lifetimes with a fake clock: idle expiry, remember me, logout."""
 
-import pytest
 import pytest_twisted
 from twisted.internet import reactor
-from twisted.internet.task import Clock
 
 from iclicker.auth.sessions import IDLE_LIFETIME, REMEMBER_LIFETIME, Sessions
 from iclicker.store.db import Database, connect, prepare
 from iclicker.store.sessions import SessionStore
 from iclicker.store.users import create_user_txn
-
-
-@pytest.fixture
-def clock():
-    clock = Clock()
-    clock.advance(1_000_000)
-    return clock
 
 
 @pytest_twisted.async_yield_fixture

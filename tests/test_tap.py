@@ -30,12 +30,18 @@ def test_defaults_match_the_contract():
 def test_repeatable_options_accumulate(tmp_path):
     """--allow-net and --origin may be given many times, IPv4 and IPv6."""
     config = parse(
-        "--allow-net", "10.0.0.0/8",
-        "--allow-net", "2001:db8::/32",
-        "--origin", "https://Clicker.Example.edu",
-        "--origin", "http://localhost:3000",
-        "--db", str(tmp_path / "x.sqlite3"),
-        "--bcrypt-rounds", "4",
+        "--allow-net",
+        "10.0.0.0/8",
+        "--allow-net",
+        "2001:db8::/32",
+        "--origin",
+        "https://Clicker.Example.edu",
+        "--origin",
+        "http://localhost:3000",
+        "--db",
+        str(tmp_path / "x.sqlite3"),
+        "--bcrypt-rounds",
+        "4",
         "--allow-net-http",
     ).config()
     assert config.allow_nets == (

@@ -10,8 +10,8 @@ import secrets
 import attrs
 from twisted.internet.interfaces import IReactorTime
 
-from iclicker.store.sessions import SessionStore
 from iclicker.domain.accounts import User
+from iclicker.store.sessions import SessionStore
 
 IDLE_LIFETIME = 12 * 3600
 REMEMBER_LIFETIME = 30 * 24 * 3600

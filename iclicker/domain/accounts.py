@@ -8,7 +8,7 @@ from twisted.internet.interfaces import IReactorTime
 from iclicker.auth.passwords import MAX_PASSWORD_BYTES, MIN_PASSWORD_BYTES, PasswordHasher
 from iclicker.domain.errors import BadCredentials, Conflict, Invalid, TooManyAttempts
 from iclicker.store.sessions import SessionStore, ThrottleRow
-from iclicker.store.users import UserRow, UserStore, UsernameTaken, username_key
+from iclicker.store.users import UsernameTaken, UserRow, UserStore, username_key
 
 ROLES = ("student", "instructor", "admin")
 USERNAME_PATTERN = re.compile(r"[A-Za-z0-9_.-]{3,32}")
@@ -42,9 +42,7 @@ class User:
 
 def check_username(username: str) -> str:
     if not USERNAME_PATTERN.fullmatch(username):
-        raise Invalid(
-            "A username is 3 to 32 letters, digits, '_', '.' or '-'.", "invalid_username"
-        )
+        raise Invalid("A username is 3 to 32 letters, digits, '_', '.' or '-'.", "invalid_username")
     return username
 
 
@@ -116,7 +114,7 @@ class Accounts:
                 username, display_name, password_hash, "student", self._clock.seconds()
             )
         except UsernameTaken:
-            raise Conflict("That username is taken.", "username_taken")
+            raise Conflict("That username is taken.", "username_taken") from None
         return User.from_row(row)
 
     async def login(self, username: str, password: str) -> User:

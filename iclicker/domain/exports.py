@@ -2,7 +2,7 @@
 
 import csv
 import io
-from typing import Iterable
+from collections.abc import Iterable
 
 from iclicker.domain.lectures import iso_time
 from iclicker.store.lectures import ResponseRow

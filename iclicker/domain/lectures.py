@@ -9,7 +9,7 @@ touches a socket.
 
 import secrets
 from collections import Counter
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import attrs
 from twisted.application.service import Service
@@ -48,7 +48,7 @@ def instructor_group(lecture_id: int) -> str:
 
 
 def iso_time(timestamp: float) -> str:
-    moment = datetime.fromtimestamp(timestamp, timezone.utc)
+    moment = datetime.fromtimestamp(timestamp, UTC)
     return moment.isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
@@ -176,7 +176,9 @@ class Lectures(Service):
             raise NotFound("No such lecture.")
         return lecture
 
-    async def overview(self, user: User, lecture_id: int) -> tuple[LectureRow, QuestionRow | None, int]:
+    async def overview(
+        self, user: User, lecture_id: int
+    ) -> tuple[LectureRow, QuestionRow | None, int]:
         """The lecture, its open question and how many students are connected."""
         lecture = await self.owned(user, lecture_id)
         live = await self._live_for(lecture.id)
@@ -184,7 +186,9 @@ class Lectures(Service):
             return lecture, None, 0
         return live.lecture, live.question, len(live.present)
 
-    async def results(self, user: User, lecture_id: int) -> list[tuple[QuestionRow, dict[str, int]]]:
+    async def results(
+        self, user: User, lecture_id: int
+    ) -> list[tuple[QuestionRow, dict[str, int]]]:
         """Every question of the lecture with its counts so far."""
         await self.owned(user, lecture_id)
         questions = await self._store.questions(lecture_id)

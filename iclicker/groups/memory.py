@@ -1,6 +1,7 @@
 """The in-process group registry: dicts of sets, for a server that runs as one process."""
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from twisted.logger import Logger
 from zope.interface import implementer
@@ -38,7 +39,9 @@ class MemoryGroups:
             try:
                 member.deliver(message, encoded)
             except Exception:
-                self.log.failure("Delivering {type} to {group} failed", type=message.get("type"), group=group)
+                self.log.failure(
+                    "Delivering {type} to {group} failed", type=message.get("type"), group=group
+                )
 
     def size(self, group: str) -> int:
         return len(self._members.get(group, ()))

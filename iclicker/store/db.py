@@ -7,7 +7,8 @@ thread, so every transaction of this process runs in turn; other processes
 """
 
 import sqlite3
-from typing import Any, Callable, TypeVar
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from twisted.enterprise import adbapi
 from twisted.internet.interfaces import IReactorCore, IReactorThreads

@@ -258,7 +258,7 @@ def store_answers_txn(txn: sqlite3.Cursor, answers: list[Answer]) -> list[bool]:
         " choice = excluded.choice, answered_at = excluded.answered_at",
         [
             (answer.question_id, answer.user_id, answer.choice, answer.answered_at)
-            for answer, ok in zip(answers, accepted)
+            for answer, ok in zip(answers, accepted, strict=True)
             if ok
         ],
     )
@@ -356,7 +356,7 @@ class AnswerWriter:
 
     def _written(self, accepted: list[bool], batch: list) -> None:
         self._after_batch()
-        for (_, done), ok in zip(batch, accepted):
+        for (_, done), ok in zip(batch, accepted, strict=True):
             done.callback(ok)
 
     def _failed(self, failure, batch: list) -> None:

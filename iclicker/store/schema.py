@@ -88,8 +88,7 @@ def migrate(connection: sqlite3.Connection) -> int:
     version = current_version(connection)
     if version > len(MIGRATIONS):
         raise SchemaTooNew(
-            f"database schema version {version} is newer than this iclicker "
-            f"({len(MIGRATIONS)})"
+            f"database schema version {version} is newer than this iclicker ({len(MIGRATIONS)})"
         )
     pending = MIGRATIONS[version:]
     for number, script in enumerate(pending, start=version + 1):

@@ -2,7 +2,7 @@
 
 import json
 import sqlite3
-from typing import Callable
+from collections.abc import Callable
 
 import attrs
 
@@ -49,9 +49,7 @@ def session_txn(txn: sqlite3.Cursor, id_hash: str, now: float) -> SessionRow | N
     return SessionRow(UserRow(*row[:5]), row[5], row[6], bool(row[7]))
 
 
-def touch_session_txn(
-    txn: sqlite3.Cursor, id_hash: str, now: float, expires_at: float
-) -> None:
+def touch_session_txn(txn: sqlite3.Cursor, id_hash: str, now: float, expires_at: float) -> None:
     txn.execute(
         "UPDATE sessions SET last_seen = ?, expires_at = ? WHERE id_hash = ?",
         (now, expires_at, id_hash),
@@ -112,9 +110,7 @@ class SessionStore:
     async def create(
         self, id_hash: str, user_id: int, now: float, expires_at: float, remember: bool
     ) -> None:
-        await self._database.run(
-            create_session_txn, id_hash, user_id, now, expires_at, remember
-        )
+        await self._database.run(create_session_txn, id_hash, user_id, now, expires_at, remember)
 
     async def get(self, id_hash: str, now: float) -> SessionRow | None:
         return await self._database.run(session_txn, id_hash, now)

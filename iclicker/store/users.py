@@ -67,9 +67,7 @@ def user_by_id_txn(txn: sqlite3.Cursor, user_id: int) -> UserRow | None:
 
 
 def set_role_txn(txn: sqlite3.Cursor, username: str, role: str) -> bool:
-    txn.execute(
-        "UPDATE users SET role = ? WHERE username_key = ?", (role, username_key(username))
-    )
+    txn.execute("UPDATE users SET role = ? WHERE username_key = ?", (role, username_key(username)))
     return txn.rowcount == 1
 
 

@@ -5,13 +5,13 @@ from twisted.web.server import Request
 
 from iclicker.auth.sessions import Sessions
 from iclicker.domain.accounts import Accounts
-from iclicker.web.guards import Guards
 from iclicker.web.cookies import (
     authenticated_user,
     clear_session_cookie,
     session_token,
     start_session,
 )
+from iclicker.web.guards import Guards
 from iclicker.web.http import (
     add_route,
     check_json_write,
@@ -70,4 +70,3 @@ class AccountsApi:
         check_network(request, self._guards)
         user = await authenticated_user(request, self._sessions)
         return json_response(request, 200, {"user": user.as_json()})
-

@@ -28,9 +28,7 @@ def _write_session_cookie(request: Request, guards: Guards, value: bytes, **extr
     )
 
 
-def set_session_cookie(
-    request: Request, guards: Guards, token: str, max_age: int | None
-) -> None:
+def set_session_cookie(request: Request, guards: Guards, token: str, max_age: int | None) -> None:
     """Persistent for ``max_age`` seconds, or a browser-session cookie when None."""
     extra = {"max_age": str(max_age).encode()} if max_age is not None else {}
     _write_session_cookie(request, guards, token.encode("ascii"), **extra)

@@ -42,7 +42,10 @@ _STATUS = {
 }
 
 _ROUTING_CODES = {404: "not_found", 405: "method_not_allowed"}
-_ROUTING_MESSAGES = {404: "There is nothing at this address.", 405: "This address does not take that method."}
+_ROUTING_MESSAGES = {
+    404: "There is nothing at this address.",
+    405: "This address does not take that method.",
+}
 
 
 def status_for(error: DomainError) -> int:

@@ -1,7 +1,8 @@
 """Request and response helpers for the Klein routes: JSON bodies, cookies, body limits."""
 
 import json
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from klein import Klein
 from twisted.web.server import Request
@@ -13,6 +14,7 @@ MAX_JSON_BODY = 1024 * 1024
 # The largest body stored at all; anything bigger is discarded as it arrives
 # so a client cannot fill the disk, and the route answers 413.
 MAX_STORED_BODY = 4 * 1024 * 1024
+
 
 class TooLarge(DomainError):
     code = "too_large"
@@ -90,7 +92,7 @@ def read_json(request: Request) -> dict[str, Any]:
     try:
         body = json.loads(raw)
     except (ValueError, UnicodeDecodeError):
-        raise Invalid("The request body is not valid JSON.")
+        raise Invalid("The request body is not valid JSON.") from None
     if not isinstance(body, dict):
         raise Invalid("The request body must be a JSON object.")
     return body
@@ -128,6 +130,4 @@ def add_route(
 ) -> None:
     """Route ``path`` to a bound method, named after its class so names never clash."""
     owner = type(handler.__self__).__name__
-    app.route(path, methods=methods, branch=branch, endpoint=f"{owner}.{handler.__name__}")(
-        handler
-    )
+    app.route(path, methods=methods, branch=branch, endpoint=f"{owner}.{handler.__name__}")(handler)

@@ -5,9 +5,9 @@ from twisted.web.server import Request
 from iclicker.auth.sessions import Sessions
 from iclicker.domain.accounts import User
 from iclicker.domain.errors import Forbidden, NotAuthenticated
+from iclicker.web.cookies import session_token
 from iclicker.web.csrf import CsrfTokens
 from iclicker.web.guards import Guards
-from iclicker.web.cookies import session_token
 from iclicker.web.http import check_network
 from iclicker.web.templating import Templates
 
@@ -90,4 +90,3 @@ class PageKit:
             message=message,
             status_code=status,
         )
-

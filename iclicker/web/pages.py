@@ -6,8 +6,8 @@ from twisted.web.server import Request
 from iclicker.auth.sessions import Sessions
 from iclicker.domain.accounts import Accounts, User
 from iclicker.domain.errors import DomainError
-from iclicker.web.guards import Guards
 from iclicker.web.cookies import clear_session_cookie, session_token, start_session
+from iclicker.web.guards import Guards
 from iclicker.web.http import add_route
 from iclicker.web.pagekit import PageKit, form_value, redirect, safe_next
 
@@ -98,4 +98,3 @@ class AccountPages:
         await self._sessions.destroy(session_token(request))
         clear_session_cookie(request, self._guards)
         return redirect(request, "/login")
-

@@ -40,7 +40,7 @@ def decode(payload: bytes, is_binary: bool) -> dict[str, Any]:
     try:
         message = json.loads(payload)
     except ValueError:
-        raise BadMessage("The frame is not valid JSON.")
+        raise BadMessage("The frame is not valid JSON.") from None
     if not isinstance(message, dict):
         raise BadMessage("A message is a JSON object.")
     kind = message.get("type")

@@ -9,7 +9,6 @@ import time
 import urllib.request
 
 import pytest
-
 from support import PASSWORD, artifact_dir, make_account
 
 playwright_api = pytest.importorskip("playwright.sync_api")
@@ -41,8 +40,18 @@ def site(tmp_path):
     twistd = shutil.which("twistd", path=os.path.dirname(sys.executable)) or "twistd"
     log = open(tmp_path / "twistd.log", "wb")
     process = subprocess.Popen(
-        [twistd, "--pidfile=", "-n", "iclicker", "--port", f"tcp:{port}:interface=127.0.0.1",
-         "--db", db_path, "--bcrypt-rounds", "4"],
+        [
+            twistd,
+            "--pidfile=",
+            "-n",
+            "iclicker",
+            "--port",
+            f"tcp:{port}:interface=127.0.0.1",
+            "--db",
+            db_path,
+            "--bcrypt-rounds",
+            "4",
+        ],
         cwd=tmp_path,
         stdout=log,
         stderr=subprocess.STDOUT,
@@ -56,7 +65,7 @@ def site(tmp_path):
                     break
         except OSError:
             if time.monotonic() > deadline or process.poll() is not None:
-                raise AssertionError((tmp_path / "twistd.log").read_text())
+                raise AssertionError((tmp_path / "twistd.log").read_text()) from None
             time.sleep(0.1)
     yield base, db_path
     process.terminate()
@@ -68,9 +77,13 @@ def site(tmp_path):
 @pytest.fixture
 def browser():
     if not os.path.exists(CHROMIUM):
-        pytest.fail(f"Chromium is not installed at {CHROMIUM}; the README's test command installs it")
+        pytest.fail(
+            f"Chromium is not installed at {CHROMIUM}; the README's test command installs it"
+        )
     with playwright_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+        )
         yield browser
         browser.close()
 
@@ -127,13 +140,15 @@ def test_wrong_password_and_missing_page_are_friendly(site, browser):
 
 def bar_counts(page) -> dict[str, int]:
     return page.eval_on_selector_all(
-        "#chart rect.bar", "bars => Object.fromEntries(bars.map(b => [b.dataset.choice, +b.dataset.count]))"
+        "#chart rect.bar",
+        "bars => Object.fromEntries(bars.map(b => [b.dataset.choice, +b.dataset.count]))",
     )
 
 
 def bar_heights(page) -> dict[str, float]:
     return page.eval_on_selector_all(
-        "#chart rect.bar", "bars => Object.fromEntries(bars.map(b => [b.dataset.choice, +b.getAttribute('height')]))"
+        "#chart rect.bar",
+        "bars => Object.fromEntries(bars.map(b => [b.dataset.choice, +b.getAttribute('height')]))",
     )
 
 
@@ -142,9 +157,11 @@ def ask(page, text: str, choices: list[str], correct: str) -> None:
     inputs = page.query_selector_all("#choices .choice-text")
     for field, choice in zip(inputs, choices):
         field.fill(choice)
-    for item in page.query_selector_all("#choices li")[len(choices):]:
+    for item in page.query_selector_all("#choices li")[len(choices) :]:
         item.query_selector(".remove").click()
-    page.query_selector_all("#choices li")[choices.index(correct)].query_selector("input[type=radio]").check()
+    page.query_selector_all("#choices li")[choices.index(correct)].query_selector(
+        "input[type=radio]"
+    ).check()
     page.click("#ask")
 
 
@@ -152,7 +169,9 @@ def run_round(teacher, students, text, choices, correct, picks) -> None:
     ask(teacher, text, choices, correct)
     teacher.wait_for_selector("#current:not([hidden])")
     for page, pick in zip(students, picks):
-        page.wait_for_function("t => document.getElementById('question-text').textContent === t", arg=text)
+        page.wait_for_function(
+            "t => document.getElementById('question-text').textContent === t", arg=text
+        )
         page.click(f"#choices button[data-choice='{pick}']")
     for page, pick in zip(students, picks):
         page.wait_for_selector(f"#choices button.recorded[data-choice='{pick}']")
@@ -166,20 +185,23 @@ def run_round(teacher, students, text, choices, correct, picks) -> None:
     heights = bar_heights(teacher)
     top = max(expected.values())
     for choice, count in expected.items():
-        assert heights[choice] == pytest.approx(heights[max(expected, key=expected.get)] * count / top, abs=1)
+        assert heights[choice] == pytest.approx(
+            heights[max(expected, key=expected.get)] * count / top, abs=1
+        )
     assert teacher.inner_text("#answered") == str(len(picks))
     teacher.click("#close-question")
     for page in students:
         page.wait_for_selector("#result:not([hidden])")
         assert f'The answer was "{correct}"' in page.inner_text("#answer-status")
-        assert page.get_attribute(f"#choices button[data-choice='{correct}']", "class") and \
-            "correct" in page.get_attribute(f"#choices button[data-choice='{correct}']", "class")
+        assert page.get_attribute(
+            f"#choices button[data-choice='{correct}']", "class"
+        ) and "correct" in page.get_attribute(f"#choices button[data-choice='{correct}']", "class")
     teacher.click("#reveal")
     teacher.wait_for_selector(f"#chart rect.bar.correct[data-choice='{correct}']")
 
 
 def test_instructor_and_three_students_run_two_rounds(site, browser):
-    """Two full rounds: questions appear, answers are recorded, the chart is right, the end clears screens."""
+    """Two rounds: questions appear, answers are recorded, the chart is right, the end clears."""
     base, db_path = site
     make_account(db_path, "prof", "instructor")
     teacher_context = browser.new_context(viewport={"width": 1280, "height": 900})
@@ -197,7 +219,9 @@ def test_instructor_and_three_students_run_two_rounds(site, browser):
 
     students = []
     for i in range(3):
-        context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+        context = browser.new_context(
+            viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True
+        )
         response = context.request.post(
             base + "/api/register", data={"username": f"student{i}", "password": PASSWORD}
         )
@@ -214,7 +238,14 @@ def test_instructor_and_three_students_run_two_rounds(site, browser):
     shot(teacher, "instructor-round-1")
     for i, page in enumerate(students):
         shot(page, f"student{i}-round-1")
-    run_round(teacher, students, "Speed of light?", ["3e8 m/s", "340 m/s"], "3e8 m/s", ["3e8 m/s", "340 m/s", "3e8 m/s"])
+    run_round(
+        teacher,
+        students,
+        "Speed of light?",
+        ["3e8 m/s", "340 m/s"],
+        "3e8 m/s",
+        ["3e8 m/s", "340 m/s", "3e8 m/s"],
+    )
     shot(teacher, "instructor-round-2")
 
     teacher.click("#end-lecture")

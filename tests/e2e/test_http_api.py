@@ -3,7 +3,6 @@
 import json
 
 import pytest_twisted
-
 from support import User, body_of, start_server
 
 JSON = {"Content-Type": ["application/json"]}
@@ -13,9 +12,13 @@ JSON = {"Content-Type": ["application/json"]}
 async def test_register_me_logout_then_unauthenticated(server):
     """Register logs in; /api/me answers; logout destroys the session server-side."""
     user = User(server)
-    response = await user.post("/api/register", {"username": "Ada", "password": "correct horse", "display_name": "Ada L."})
+    response = await user.post(
+        "/api/register", {"username": "Ada", "password": "correct horse", "display_name": "Ada L."}
+    )
     assert response.code == 201
-    assert body_of(response) == {"user": {"id": 1, "username": "Ada", "display_name": "Ada L.", "role": "student"}}
+    assert body_of(response) == {
+        "user": {"id": 1, "username": "Ada", "display_name": "Ada L.", "role": "student"}
+    }
     cookie = response.headers.getRawHeaders("set-cookie")[0]
     assert "HttpOnly" in cookie and "SameSite=lax" in cookie.replace("Lax", "lax")
     assert "Max-Age" not in cookie, "after register the cookie lasts for the browser session"
@@ -42,14 +45,20 @@ async def test_register_errors(server):
         ({"username": "a", "password": "correct horse"}, 400, "invalid_username"),
         ({"username": "bob", "password": "short"}, 400, "weak_password"),
         ({"username": "bob", "password": "x" * 73}, 400, "weak_password"),
-        ({"username": "bob", "password": "correct horse", "display_name": ""}, 400, "invalid_request"),
+        (
+            {"username": "bob", "password": "correct horse", "display_name": ""},
+            400,
+            "invalid_request",
+        ),
         ({"username": "bob"}, 400, "invalid_request"),
         ({"username": 5, "password": "correct horse"}, 400, "invalid_request"),
     ]
     for body, status, code in cases:
         response = await User(server).post("/api/register", body)
         assert (response.code, body_of(response)["error"]["code"]) == (status, code), body
-    response = await User(server).post("/api/register", {"username": "eve", "password": "correct horse", "role": "admin"})
+    response = await User(server).post(
+        "/api/register", {"username": "eve", "password": "correct horse", "role": "admin"}
+    )
     assert body_of(response)["user"]["role"] == "student"
 
 
@@ -64,7 +73,9 @@ async def test_login_with_remember_sets_a_persistent_cookie_and_a_new_session_id
     assert "Max-Age=2592000" in response.headers.getRawHeaders("set-cookie")[0]
     assert user.session_cookie != first
     stale = User(server)
-    assert (await stale.get("/api/me", headers={"Cookie": [f"iclicker_session={first}"]})).code == 401
+    assert (
+        await stale.get("/api/me", headers={"Cookie": [f"iclicker_session={first}"]})
+    ).code == 401
     assert (await User(server).login("ada", "wrong password")).code == 401
 
 
@@ -104,11 +115,16 @@ async def test_csrf_and_origin_rules(server):
         "POST",
         "/api/register",
         data=body,
-        headers={"Content-Type": ["Application/JSON; charset=utf-8"], "Origin": [f"http://127.0.0.1:{server.port}"]},
+        headers={
+            "Content-Type": ["Application/JSON; charset=utf-8"],
+            "Origin": [f"http://127.0.0.1:{server.port}"],
+        },
     )
     assert response.code == 201
     # Logout is state-changing too.
-    response = await user.request("POST", "/api/logout", data=b"{}", headers={"Content-Type": ["text/plain"]})
+    response = await user.request(
+        "POST", "/api/logout", data=b"{}", headers={"Content-Type": ["text/plain"]}
+    )
     assert response.code == 403
     assert (await user.get("/api/me")).code == 200
 
@@ -138,7 +154,11 @@ async def test_bad_bodies_get_json_errors_never_500(server):
         (b'"text"', 400, "invalid_request"),
         (b"\xff\xfe", 400, "invalid_request"),
         (b'{"username": ["a"], "password": "correct horse"}', 400, "invalid_request"),
-        (b'{"username": "abc", "password": "correct horse", "remember": "yes"}', 400, "invalid_request"),
+        (
+            b'{"username": "abc", "password": "correct horse", "remember": "yes"}',
+            400,
+            "invalid_request",
+        ),
         (b'{"username": null, "password": "x"}', 400, "invalid_request"),
         (b'{"pad": "' + b"x" * (1024 * 1024) + b'"}', 413, "too_large"),
         (b'{"pad": "' + b"x" * (5 * 1024 * 1024) + b'"}', 413, "too_large"),
@@ -195,7 +215,9 @@ async def test_http_allowlist_applies_only_when_asked(db_path):
     server = await start_server(db_path, "--allow-net", "10.0.0.0/8", "--allow-net-http")
     try:
         user = User(server)
-        response = await user.post("/api/register", {"username": "ada", "password": "correct horse"})
+        response = await user.post(
+            "/api/register", {"username": "ada", "password": "correct horse"}
+        )
         assert (response.code, body_of(response)["error"]["code"]) == (403, "network_not_allowed")
         assert (await user.get("/api/me")).code == 403
         assert (await user.get("/login")).code == 403
@@ -204,7 +226,9 @@ async def test_http_allowlist_applies_only_when_asked(db_path):
         await server.stop()
     server = await start_server(db_path, "--allow-net", "10.0.0.0/8")
     try:
-        response = await User(server).post("/api/register", {"username": "ada", "password": "correct horse"})
+        response = await User(server).post(
+            "/api/register", {"username": "ada", "password": "correct horse"}
+        )
         assert response.code == 201, "without --allow-net-http the allowlist is for WebSockets only"
     finally:
         await server.stop()

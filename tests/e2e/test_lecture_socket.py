@@ -4,14 +4,10 @@ import csv
 import io
 import socket
 
-import pytest
+import attrs
 import pytest_twisted
-from twisted.internet import reactor
-from twisted.internet.defer import Deferred
-from twisted.internet.endpoints import TCP4ClientEndpoint, connectProtocol
-from twisted.internet.protocol import Protocol
-
 from support import (
+    SocketClient,
     User,
     body_of,
     connect,
@@ -21,6 +17,10 @@ from support import (
     sleep,
     start_server,
 )
+from twisted.internet import reactor
+from twisted.internet.defer import Deferred
+from twisted.internet.endpoints import TCP4ClientEndpoint, connectProtocol
+from twisted.internet.protocol import Protocol
 
 STUDENTS = 30
 
@@ -44,13 +44,37 @@ async def start_lecture(prof: User) -> dict:
     return body_of(response)["lecture"]
 
 
-async def ask(prof: User, lecture: dict, text="2 + 2?", choices=("3", "4", "5"), correct="4") -> dict:
+async def ask(
+    prof: User, lecture: dict, text="2 + 2?", choices=("3", "4", "5"), correct="4"
+) -> dict:
     body = {"text": text, "choices": list(choices)}
     if correct is not None:
         body["correct"] = correct
     response = await prof.post(f"/api/lectures/{lecture['id']}/questions", body)
     assert response.code == 201, response.body
     return body_of(response)["question"]
+
+
+@attrs.frozen
+class Scene:
+    """An instructor's lecture with one student connected (and maybe a question open)."""
+
+    prof: User
+    student: User
+    lecture: dict
+    question: dict | None
+    client: SocketClient
+    hello: dict
+
+
+async def one_student(server, with_question: bool = True) -> Scene:
+    prof = await instructor(server)
+    (student,) = await students(server, 1)
+    lecture = await start_lecture(prof)
+    question = await ask(prof, lecture) if with_question else None
+    client = await connect(server, lecture["join_code"], student)
+    hello = await client.next_of("hello")
+    return Scene(prof, student, lecture, question, client, hello)
 
 
 async def wait_for_tally(socket_client, **expected) -> dict:
@@ -78,12 +102,21 @@ async def test_full_lecture_with_dozens_of_students(server):
     question = await ask(prof, lecture)
     for client in sockets:
         broadcast = await client.next_of("question")
-        assert broadcast["question"] == {"id": question["id"], "text": "2 + 2?", "choices": ["3", "4", "5"], "status": "open"}
+        assert broadcast["question"] == {
+            "id": question["id"],
+            "text": "2 + 2?",
+            "choices": ["3", "4", "5"],
+            "status": "open",
+        }
 
-    for i, client in enumerate(sockets):
+    for client in sockets:
         client.send({"type": "answer", "question_id": question["id"], "choice": "3"})
     for client in sockets:
-        assert await client.next_of("answer_ack") == {"type": "answer_ack", "question_id": question["id"], "choice": "3"}
+        assert await client.next_of("answer_ack") == {
+            "type": "answer_ack",
+            "question_id": question["id"],
+            "choice": "3",
+        }
     # Two thirds change their minds: the last answer wins.
     for i, client in enumerate(sockets):
         if i % 3:
@@ -101,14 +134,27 @@ async def test_full_lecture_with_dozens_of_students(server):
     assert body_of(response)["counts"] == {"3": 10, "4": 20, "5": 0}
     for client in [teacher, *sockets]:
         closed = await client.next_of("question_closed")
-        assert closed == {"type": "question_closed", "question_id": question["id"], "counts": {"3": 10, "4": 20, "5": 0}, "correct": "4"}
+        assert closed == {
+            "type": "question_closed",
+            "question_id": question["id"],
+            "counts": {"3": 10, "4": 20, "5": 0},
+            "correct": "4",
+        }
     sockets[0].send({"type": "answer", "question_id": question["id"], "choice": "5"})
     assert (await sockets[0].next_of("error"))["code"] == "question_closed"
 
     export = await prof.get(f"/api/lectures/{lecture['id']}/responses.csv")
     assert export.headers.getRawHeaders("content-type")[0].startswith("text/csv")
     rows = list(csv.reader(io.StringIO(export.body.decode("utf-8"), newline="")))
-    assert rows[0] == ["username", "display_name", "question_id", "question", "choice", "correct", "answered_at"]
+    assert rows[0] == [
+        "username",
+        "display_name",
+        "question_id",
+        "question",
+        "choice",
+        "correct",
+        "answered_at",
+    ]
     assert len(rows) == STUDENTS + 1
     assert rows[1][:6] == ["student000", "student000", str(question["id"]), "2 + 2?", "3", "false"]
     assert rows[2][4:6] == ["4", "true"]
@@ -135,7 +181,9 @@ async def test_lecture_api_roles_and_validation(server):
     assert (await student.get(base)).code == 403
     assert (await other.get(base)).code == 404
     assert (await other.get(f"{base}/responses.csv")).code == 404
-    assert (await student.post("/api/lectures", {"title": 5})).code == 400, "body is checked before role"
+    assert (await student.post("/api/lectures", {"title": 5})).code == 400, (
+        "body is checked before role"
+    )
     for body in [
         {"title": "   "},
         {"title": "x" * 201},
@@ -171,12 +219,20 @@ async def test_handshake_refusals_in_order(db_path):
         path = f"/ws/lectures/{lecture['join_code']}"
         inside = {"X-Forwarded-For": "10.1.2.3"}
         assert await handshake_status(server, path, student) == 403, "127.0.0.1 is not in 10/8"
-        assert await handshake_status(server, path, None) == 403, "network is checked before session"
+        assert await handshake_status(server, path, None) == 403, (
+            "network is checked before session"
+        )
         assert await handshake_status(server, path, None, **inside) == 401
         assert await handshake_status(server, "/ws/lectures/ZZZZZZ", student, **inside) == 404
         assert await handshake_status(server, "/ws/lectures/not-a-code", student, **inside) == 404
-        assert await handshake_status(server, path, student, Origin="http://evil.example", **inside) == 403
-        assert await handshake_status(server, path, None, Origin="http://evil.example", **inside) == 403
+        assert (
+            await handshake_status(server, path, student, Origin="http://evil.example", **inside)
+            == 403
+        )
+        assert (
+            await handshake_status(server, path, None, Origin="http://evil.example", **inside)
+            == 403
+        )
         good_origin = f"http://127.0.0.1:{server.port}"
         client = await connect(server, lecture["join_code"], student, Origin=good_origin, **inside)
         assert (await client.next_of("hello"))["role"] == "student"
@@ -191,12 +247,9 @@ async def test_handshake_refusals_in_order(db_path):
 @pytest_twisted.ensureDeferred
 async def test_reconnect_resumes_question_and_answer(server):
     """A dropped student reconnects to the same question with its recorded answer."""
-    prof = await instructor(server)
-    (student,) = await students(server, 1)
-    lecture = await start_lecture(prof)
-    question = await ask(prof, lecture)
-    client = await connect(server, lecture["join_code"], student)
-    assert (await client.next_of("hello"))["my_answer"] is None
+    scene = await one_student(server)
+    student, lecture, question, client = scene.student, scene.lecture, scene.question, scene.client
+    assert scene.hello["my_answer"] is None
     client.send({"type": "answer", "question_id": question["id"], "choice": "5"})
     await client.next_of("answer_ack")
     client.protocol.transport.abortConnection()
@@ -238,7 +291,9 @@ async def test_restart_resumes_the_open_question(db_path):
             assert hello["my_answer"] == ["3", "4"][i % 2]
         sockets[0].send({"type": "answer", "question_id": question["id"], "choice": "5"})
         await sockets[0].next_of("answer_ack")
-        response = await prof.post(f"/api/lectures/{lecture['id']}/questions/{question['id']}/close")
+        response = await prof.post(
+            f"/api/lectures/{lecture['id']}/questions/{question['id']}/close"
+        )
         assert body_of(response)["counts"] == {"3": 2, "4": 2, "5": 1}
         for client in sockets:
             client.close()
@@ -250,12 +305,8 @@ async def test_restart_resumes_the_open_question(db_path):
 @pytest_twisted.ensureDeferred
 async def test_bad_frames_get_errors_and_the_socket_lives(server):
     """Junk, binary, non-objects, unknown types, wrong types: bad_message, then ping still works."""
-    prof = await instructor(server)
-    (student,) = await students(server, 1)
-    lecture = await start_lecture(prof)
-    question = await ask(prof, lecture)
-    client = await connect(server, lecture["join_code"], student)
-    await client.next_of("hello")
+    scene = await one_student(server)
+    prof, lecture, question, client = scene.prof, scene.lecture, scene.question, scene.client
     bad = [
         (b"{nope", False),
         (b"\x00\x01", True),
@@ -304,12 +355,8 @@ async def test_oversize_and_invalid_utf8_close_with_their_codes(server):
 
 @pytest_twisted.ensureDeferred
 async def test_flood_is_rate_limited_then_closed(server):
-    """Bursts of 20 pass; the excess gets at most one rate_limited a second; 5 s over closes 1008."""
-    prof = await instructor(server)
-    (student,) = await students(server, 1)
-    lecture = await start_lecture(prof)
-    client = await connect(server, lecture["join_code"], student)
-    await client.next_of("hello")
+    """Bursts of 20 pass; excess gets one rate_limited a second at most; 5 s over closes 1008."""
+    client = (await one_student(server, with_question=False)).client
     for _ in range(20):
         client.send({"type": "ping"})
     for _ in range(20):

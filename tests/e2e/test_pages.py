@@ -4,7 +4,6 @@ import re
 from urllib.parse import urlencode
 
 import pytest_twisted
-
 from support import User
 
 FORM = {"Content-Type": ["application/x-www-form-urlencoded"]}
@@ -31,7 +30,12 @@ async def test_private_page_redirects_to_login_and_back(server):
     response = await post_form(
         user,
         "/login",
-        {"csrf_token": csrf_token(page.body), "username": "ada", "password": "correct horse", "next": "/lectures?x=1"},
+        {
+            "csrf_token": csrf_token(page.body),
+            "username": "ada",
+            "password": "correct horse",
+            "next": "/lectures?x=1",
+        },
     )
     assert response.code == 303
     assert response.headers.getRawHeaders("location") == ["/lectures?x=1"]
@@ -62,7 +66,12 @@ async def test_register_page_logs_in_and_shows_home(server):
     response = await post_form(
         user,
         "/register",
-        {"csrf_token": csrf_token(page.body), "username": "ada", "password": "correct horse", "display_name": "Ada <b>L</b>"},
+        {
+            "csrf_token": csrf_token(page.body),
+            "username": "ada",
+            "password": "correct horse",
+            "display_name": "Ada <b>L</b>",
+        },
     )
     assert response.code == 303
     home = await user.get("/")
@@ -76,7 +85,9 @@ async def test_form_errors_rerender_with_a_message(server):
     user = User(server)
     page = await user.get("/login")
     response = await post_form(
-        user, "/login", {"csrf_token": csrf_token(page.body), "username": "ghost", "password": "whatever1"}
+        user,
+        "/login",
+        {"csrf_token": csrf_token(page.body), "username": "ghost", "password": "whatever1"},
     )
     assert response.code == 401
     assert b"Wrong username or password" in response.body
@@ -91,6 +102,11 @@ async def test_next_cannot_leave_the_site(server):
     response = await post_form(
         user,
         "/login",
-        {"csrf_token": csrf_token(page.body), "username": "ada", "password": "correct horse", "next": "//evil.example/"},
+        {
+            "csrf_token": csrf_token(page.body),
+            "username": "ada",
+            "password": "correct horse",
+            "next": "//evil.example/",
+        },
     )
     assert response.headers.getRawHeaders("location") == ["/"]

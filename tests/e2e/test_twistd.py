@@ -7,13 +7,11 @@ import socket
 import subprocess
 import sys
 
-import pytest
 import pytest_twisted
-from twisted.internet import reactor
-from twisted.internet.protocol import ProcessProtocol
-from twisted.internet.defer import Deferred
-
 from support import PASSWORD, Server, User, body_of, connect, sleep
+from twisted.internet import reactor
+from twisted.internet.defer import Deferred
+from twisted.internet.protocol import ProcessProtocol
 
 
 def free_port() -> int:
@@ -57,9 +55,16 @@ class TwistdServer:
         self.captured = Captured()
         twistd = installed_script("twistd")
         argv = [
-            twistd, "--pidfile=", "-n", "iclicker",
-            "--port", f"tcp:{self.port}:interface=127.0.0.1",
-            "--db", self.db_path, "--bcrypt-rounds", "4",
+            twistd,
+            "--pidfile=",
+            "-n",
+            "iclicker",
+            "--port",
+            f"tcp:{self.port}:interface=127.0.0.1",
+            "--db",
+            self.db_path,
+            "--bcrypt-rounds",
+            "4",
         ]
         self.process = reactor.spawnProcess(
             self.captured, twistd, argv, env=os.environ.copy(), path=self.workdir
@@ -107,9 +112,19 @@ async def test_admin_tool_works_beside_a_running_server_and_kill_9_keeps_acked_a
     twistd = TwistdServer(str(tmp_path), db_path)
     server = await twistd.start()
     try:
-        result = admin(db_path, "adduser", "prof", "--role", "instructor", "--password-stdin", password=PASSWORD)
+        result = admin(
+            db_path,
+            "adduser",
+            "prof",
+            "--role",
+            "instructor",
+            "--password-stdin",
+            password=PASSWORD,
+        )
         assert result.returncode == 0, result.stderr
-        assert admin(db_path, "adduser", "PROF", "--password-stdin", password=PASSWORD).returncode != 0
+        assert (
+            admin(db_path, "adduser", "PROF", "--password-stdin", password=PASSWORD).returncode != 0
+        )
         student = User(server)
         await student.register("stu")
         result = admin(db_path, "setrole", "stu", "instructor")
@@ -121,7 +136,9 @@ async def test_admin_tool_works_beside_a_running_server_and_kill_9_keeps_acked_a
 
         lecture = body_of(await prof.post("/api/lectures", {"title": "Durability"}))["lecture"]
         question = body_of(
-            await prof.post(f"/api/lectures/{lecture['id']}/questions", {"text": "Q", "choices": ["a", "b"]})
+            await prof.post(
+                f"/api/lectures/{lecture['id']}/questions", {"text": "Q", "choices": ["a", "b"]}
+            )
         )["question"]
         client = await connect(server, lecture["join_code"], student)
         await client.next_of("hello")
@@ -155,7 +172,18 @@ async def test_sigterm_closes_sockets_with_1001_and_exits_cleanly(tmp_path):
     db_path = str(tmp_path / "term.sqlite3")
     twistd = TwistdServer(str(tmp_path), db_path)
     server = await twistd.start()
-    assert admin(db_path, "adduser", "prof", "--role", "instructor", "--password-stdin", password=PASSWORD).returncode == 0
+    assert (
+        admin(
+            db_path,
+            "adduser",
+            "prof",
+            "--role",
+            "instructor",
+            "--password-stdin",
+            password=PASSWORD,
+        ).returncode
+        == 0
+    )
     prof = User(server)
     await prof.login("prof")
     lecture = body_of(await prof.post("/api/lectures", {"title": "Goodbye"}))["lecture"]
