@@ -7,14 +7,13 @@ from zope.interface import implementer
 
 from iclicker.domain.accounts import User
 from iclicker.domain.errors import Conflict, Forbidden, Invalid, NotFound
-from iclicker.domain.lectures import (
+from iclicker.domain.lecture_values import (
     JOIN_CODE_ALPHABET,
-    TALLY_INTERVAL,
-    Lectures,
     check_question,
     instructor_group,
     lecture_group,
 )
+from iclicker.domain.lectures import TALLY_INTERVAL, Lectures
 from iclicker.groups.interface import IGroups
 from iclicker.store.db import Database, connect, prepare
 from iclicker.store.lectures import AnswerWriter, LectureStore

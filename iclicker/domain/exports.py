@@ -4,7 +4,7 @@ import csv
 import io
 from collections.abc import Iterable
 
-from iclicker.domain.lectures import iso_time
+from iclicker.domain.lecture_values import iso_time
 from iclicker.store.lectures import ResponseRow
 
 RESPONSE_COLUMNS = (

@@ -4,7 +4,8 @@ from klein import Klein
 from twisted.web.server import Request
 
 from iclicker.domain.errors import NotFound
-from iclicker.domain.lectures import Lectures, check_title, lecture_json, normalise_join_code
+from iclicker.domain.lecture_values import check_title, lecture_json, normalise_join_code
+from iclicker.domain.lectures import Lectures
 from iclicker.web.http import add_route
 from iclicker.web.pagekit import PageKit, form_value, redirect
 

@@ -6,14 +6,14 @@ from twisted.web.server import Request
 from iclicker.auth.sessions import Sessions
 from iclicker.domain.accounts import User
 from iclicker.domain.exports import responses_csv
-from iclicker.domain.lectures import (
-    Lectures,
+from iclicker.domain.lecture_values import (
     check_question,
     check_title,
     full_counts,
     lecture_json,
     question_json,
 )
+from iclicker.domain.lectures import Lectures
 from iclicker.web.cookies import authenticated_user
 from iclicker.web.guards import Guards
 from iclicker.web.http import (

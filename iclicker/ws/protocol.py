@@ -17,7 +17,8 @@ from zope.interface import implementer
 
 from iclicker.domain.accounts import User
 from iclicker.domain.errors import DomainError
-from iclicker.domain.lectures import LiveLecture, instructor_group, lecture_group
+from iclicker.domain.lecture_values import instructor_group, lecture_group
+from iclicker.domain.lectures import LiveLecture
 from iclicker.groups.interface import IGroupMember
 from iclicker.web.cookies import SESSION_COOKIE
 from iclicker.ws.messages import BadMessage, decode, encode, error_frame
@@ -48,8 +49,10 @@ def session_token_from(cookie_header: str | None) -> str | None:
 @implementer(IGroupMember, IPushProducer)
 class LectureProtocol(WebSocketServerProtocol):
     _user: User | None = None
-    _live: LiveLecture | None = None
+    _lecture_id: int | None = None
     _role: str = "student"
+    _live: LiveLecture | None = None
+    """Set once the socket has joined its lecture's groups, cleared when it leaves."""
     _write_paused = False
     _unsent_bytes = 0
 
@@ -83,15 +86,15 @@ class LectureProtocol(WebSocketServerProtocol):
         if live is None:
             raise ConnectionDeny(404, "no open lecture with that join code")
         self._user = user
-        self._live = live
+        self._lecture_id = live.lecture.id
         self._role = factory.lectures.role_of(user, live.lecture)
 
     def onOpen(self) -> None:
         factory = self.factory
-        lecture_id = self._live.lecture.id
+        lecture_id = self._lecture_id
         live = factory.lectures.live(lecture_id)
         if live is None:
-            self._live = None
+            # The lecture ended between the handshake and now.
             self._send({"type": "lecture_ended", "lecture_id": lecture_id})
             self.sendClose(CLOSE_LECTURE_ENDED, "lecture ended")
             return
@@ -113,7 +116,7 @@ class LectureProtocol(WebSocketServerProtocol):
         factory = self.factory
         factory.connections.discard(self)
         live, self._live = self._live, None
-        if live is None or self._user is None or self.state is None:
+        if live is None:
             return
         factory.groups.group_discard(lecture_group(live.lecture.id), self)
         factory.groups.group_discard(instructor_group(live.lecture.id), self)
