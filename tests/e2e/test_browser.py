@@ -32,45 +32,64 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+class Site:
+    """A ``twistd iclicker`` process that can be killed and started again on the same port."""
+
+    def __init__(self, workdir) -> None:
+        self.workdir = workdir
+        self.db_path = str(workdir / "browser.sqlite3")
+        self.base = f"http://127.0.0.1:{free_port()}"
+        self.process = None
+        self.log = open(workdir / "twistd.log", "ab")
+
+    def start(self) -> None:
+        twistd = shutil.which("twistd", path=os.path.dirname(sys.executable)) or "twistd"
+        port = self.base.rsplit(":", 1)[1]
+        self.process = subprocess.Popen(
+            [
+                twistd,
+                "--pidfile=",
+                "-n",
+                "iclicker",
+                "--port",
+                f"tcp:{port}:interface=127.0.0.1",
+                "--db",
+                self.db_path,
+                "--bcrypt-rounds",
+                "4",
+            ],
+            cwd=self.workdir,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(self.base + "/healthz", timeout=1) as response:
+                    if response.status == 200:
+                        return
+            except OSError:
+                if time.monotonic() > deadline or self.process.poll() is not None:
+                    raise AssertionError((self.workdir / "twistd.log").read_text()) from None
+                time.sleep(0.1)
+
+    def kill(self) -> None:
+        self.process.kill()
+        self.process.wait(timeout=20)
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=20)
+        self.log.close()
+
+
 @pytest.fixture
 def site(tmp_path):
-    """A twistd iclicker process; yields (base URL, database path)."""
-    db_path = str(tmp_path / "browser.sqlite3")
-    port = free_port()
-    twistd = shutil.which("twistd", path=os.path.dirname(sys.executable)) or "twistd"
-    log = open(tmp_path / "twistd.log", "wb")
-    process = subprocess.Popen(
-        [
-            twistd,
-            "--pidfile=",
-            "-n",
-            "iclicker",
-            "--port",
-            f"tcp:{port}:interface=127.0.0.1",
-            "--db",
-            db_path,
-            "--bcrypt-rounds",
-            "4",
-        ],
-        cwd=tmp_path,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            with urllib.request.urlopen(base + "/healthz", timeout=1) as response:
-                if response.status == 200:
-                    break
-        except OSError:
-            if time.monotonic() > deadline or process.poll() is not None:
-                raise AssertionError((tmp_path / "twistd.log").read_text()) from None
-            time.sleep(0.1)
-    yield base, db_path
-    process.terminate()
-    process.wait(timeout=20)
-    log.close()
+    """A running twistd iclicker; no traceback may appear in its log."""
+    running = Site(tmp_path)
+    running.start()
+    yield running
+    running.stop()
     assert b"Traceback" not in (tmp_path / "twistd.log").read_bytes()
 
 
@@ -94,7 +113,7 @@ def shot(page, name: str) -> None:
 
 def test_register_logout_and_login_with_remember_me(site, browser):
     """A person registers through the page, logs out, logs back in remembered, sees home."""
-    base, _ = site
+    base = site.base
     context = browser.new_context()
     page = context.new_page()
     page.goto(base + "/")
@@ -126,7 +145,7 @@ def test_register_logout_and_login_with_remember_me(site, browser):
 
 def test_wrong_password_and_missing_page_are_friendly(site, browser):
     """Errors are pages a person can read, not tracebacks."""
-    base, _ = site
+    base = site.base
     page = browser.new_page()
     page.goto(base + "/login")
     page.fill("input[name=username]", "nobody")
@@ -200,13 +219,12 @@ def run_round(teacher, students, text, choices, correct, picks) -> None:
     teacher.wait_for_selector(f"#chart rect.bar.correct[data-choice='{correct}']")
 
 
-def test_instructor_and_three_students_run_two_rounds(site, browser):
-    """Two rounds: questions appear, answers are recorded, the chart is right, the end clears."""
-    base, db_path = site
-    make_account(db_path, "prof", "instructor")
-    teacher_context = browser.new_context(viewport={"width": 1280, "height": 900})
-    teacher = teacher_context.new_page()
-    teacher.goto(base + "/login?next=/lectures")
+def start_lecture_page(browser, site) -> tuple:
+    """An instructor's live page for a new lecture; returns (page, join code)."""
+    make_account(site.db_path, "prof", "instructor")
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    teacher = context.new_page()
+    teacher.goto(site.base + "/login?next=/lectures")
     teacher.fill("input[name=username]", "prof")
     teacher.fill("input[name=password]", PASSWORD)
     teacher.click("button[type=submit]")
@@ -214,24 +232,32 @@ def test_instructor_and_three_students_run_two_rounds(site, browser):
     teacher.click("#start-lecture")
     teacher.wait_for_selector("#join-code")
     join_code = teacher.inner_text("#join-code").strip()
-    assert re.fullmatch(r"[A-HJ-NP-Z2-9]{6}", join_code)
     teacher.wait_for_selector("#connection[data-state=online]")
+    return teacher, join_code
 
-    students = []
-    for i in range(3):
-        context = browser.new_context(
-            viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True
-        )
-        response = context.request.post(
-            base + "/api/register", data={"username": f"student{i}", "password": PASSWORD}
-        )
-        assert response.status == 201
-        page = context.new_page()
-        page.goto(base + "/join")
-        page.fill("input[name=code]", join_code.lower())
-        page.click("#join")
-        page.wait_for_selector("#connection[data-state=online]")
-        students.append(page)
+
+def student_page(browser, site, username: str, join_code: str):
+    """A phone-sized student page, registered and joined."""
+    context = browser.new_context(
+        viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True
+    )
+    response = context.request.post(
+        site.base + "/api/register", data={"username": username, "password": PASSWORD}
+    )
+    assert response.status == 201
+    page = context.new_page()
+    page.goto(site.base + "/join")
+    page.fill("input[name=code]", join_code.lower())
+    page.click("#join")
+    page.wait_for_selector("#connection[data-state=online]")
+    return page
+
+
+def test_instructor_and_three_students_run_two_rounds(site, browser):
+    """Two rounds: questions appear, answers are recorded, the chart is right, the end clears."""
+    teacher, join_code = start_lecture_page(browser, site)
+    assert re.fullmatch(r"[A-HJ-NP-Z2-9]{6}", join_code)
+    students = [student_page(browser, site, f"student{i}", join_code) for i in range(3)]
     teacher.wait_for_function("() => document.getElementById('present').textContent === '3'")
 
     run_round(teacher, students, "Which is a prime?", ["4", "7", "9"], "7", ["7", "7", "4"])
@@ -258,3 +284,25 @@ def test_instructor_and_three_students_run_two_rounds(site, browser):
     teacher.wait_for_selector("#live", state="hidden")
     teacher.wait_for_function("() => document.querySelectorAll('#results li').length === 2")
     shot(teacher, "instructor-ended")
+
+
+def test_student_page_shows_reconnecting_and_resumes_after_kill_9(site, browser):
+    """The server dies mid-question; the page says so, reconnects, and the answer is still there."""
+    teacher, join_code = start_lecture_page(browser, site)
+    page = student_page(browser, site, "student0", join_code)
+    ask(teacher, "Still there?", ["yes", "no"], "yes")
+    page.wait_for_selector("#choices button[data-choice='yes']")
+    page.click("#choices button[data-choice='yes']")
+    page.wait_for_selector("#choices button.recorded[data-choice='yes']")
+
+    site.kill()
+    page.wait_for_selector("#connection[data-state=offline]")
+    assert page.inner_text("#connection") == "reconnecting…"
+    shot(page, "student-reconnecting")
+    site.start()
+    page.wait_for_selector("#connection[data-state=online]", timeout=30_000)
+    page.wait_for_selector("#choices button.recorded[data-choice='yes']")
+    assert page.inner_text("#question-text") == "Still there?"
+    teacher.wait_for_selector("#connection[data-state=online]", timeout=30_000)
+    teacher.click("#close-question")
+    page.wait_for_selector("#result:not([hidden])")
