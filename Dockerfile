@@ -4,10 +4,11 @@ FROM python:3.11-slim
 RUN useradd --system --create-home --uid 10001 iclicker \
     && mkdir /data && chown iclicker:iclicker /data
 
+# Install, then build Twisted's plugin cache now: the runtime user cannot
+# write to site-packages.
 COPY . /src
 RUN pip install --no-cache-dir /src \
     && rm -rf /src \
-    # Build Twisted's plugin cache now; the runtime user cannot write site-packages.
     && python -c "from twisted.plugin import IPlugin, getPlugins; list(getPlugins(IPlugin))"
 
 USER iclicker
