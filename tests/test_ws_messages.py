@@ -82,3 +82,13 @@ def test_rate_limited_errors_are_at_most_one_a_second():
     assert limiter.should_warn(10.0)
     assert not limiter.should_warn(10.5)
     assert limiter.should_warn(11.0)
+
+
+def test_session_cookie_is_found_among_messy_cookies():
+    """Other sites' odd cookies on the same host must not hide the session."""
+    from iclicker.ws.protocol import session_token_from
+
+    header = 'prefs={"a":[1,2]}; iclicker_session=abc_DEF-123; theme=dark'
+    assert session_token_from(header) == "abc_DEF-123"
+    assert session_token_from("iclicker_session=") is None
+    assert session_token_from(None) is None

@@ -4,7 +4,6 @@ The socket is admitted only after the guards pass, in the contract's order:
 network allowlist (403), Origin (403), session (401), join code (404).
 """
 
-from http.cookies import CookieError, SimpleCookie
 from typing import Any
 
 from autobahn.twisted.websocket import WebSocketServerProtocol
@@ -35,15 +34,13 @@ log = Logger()
 
 
 def session_token_from(cookie_header: str | None) -> str | None:
-    if not cookie_header:
-        return None
-    cookies = SimpleCookie()
-    try:
-        cookies.load(cookie_header)
-    except CookieError:
-        return None
-    morsel = cookies.get(SESSION_COOKIE.decode("ascii"))
-    return morsel.value if morsel is not None else None
+    """The session cookie's value, tolerating other cookies that strict parsers reject."""
+    name = SESSION_COOKIE.decode("ascii")
+    for pair in (cookie_header or "").split(";"):
+        key, _, value = pair.strip().partition("=")
+        if key == name and value:
+            return value
+    return None
 
 
 @implementer(IGroupMember, IPushProducer)

@@ -9,9 +9,8 @@ import time
 import urllib.request
 
 import pytest
+from playwright.sync_api import sync_playwright
 from support import PASSWORD, artifact_dir, make_account
-
-playwright_api = pytest.importorskip("playwright.sync_api")
 
 CHROMIUM = os.environ.get("ICLICKER_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -99,7 +98,7 @@ def browser():
         pytest.fail(
             f"Chromium is not installed at {CHROMIUM}; the README's test command installs it"
         )
-    with playwright_api.sync_playwright() as playwright:
+    with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
         )

@@ -110,3 +110,12 @@ async def test_next_cannot_leave_the_site(server):
         },
     )
     assert response.headers.getRawHeaders("location") == ["/"]
+
+
+@pytest_twisted.ensureDeferred
+async def test_pages_forbid_framing_and_foreign_scripts(server):
+    """Pages send a same-origin Content-Security-Policy and refuse to be framed."""
+    response = await User(server).get("/login")
+    policy = response.headers.getRawHeaders("content-security-policy")[0]
+    assert "default-src 'self'" in policy and "frame-ancestors 'none'" in policy
+    assert response.headers.getRawHeaders("x-frame-options") == ["DENY"]
