@@ -11,7 +11,7 @@ from autobahn.twisted.websocket import WebSocketClientFactory, WebSocketClientPr
 from treq.client import HTTPClient
 from twisted.internet import defer, reactor
 from twisted.internet.defer import Deferred, DeferredQueue
-from twisted.internet.endpoints import TCP4ClientEndpoint
+from twisted.internet.endpoints import TCP4ClientEndpoint, TCP6ClientEndpoint
 from twisted.web.client import Agent, HTTPConnectionPool
 
 from iclicker.tap import Options, makeService
@@ -20,7 +20,10 @@ PASSWORD = "correct horse"
 
 
 async def start_server(db_path: str, *extra: str):
-    """The service ``twistd iclicker`` would run, on an ephemeral loopback port."""
+    """The service ``twistd iclicker`` would run, on an ephemeral loopback port.
+
+    ``extra`` options come last, so a test may give its own ``--port``.
+    """
     options = Options()
     options.parseOptions(
         ["--port", "tcp:0:interface=127.0.0.1", "--db", db_path, "--bcrypt-rounds", "4", *extra]
@@ -36,17 +39,24 @@ class Server:
     service: Any
     port: int
     db_path: str
+    host: str = "127.0.0.1"
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"http://{self.host}:{self.port}"
 
     @property
     def ws_url(self) -> str:
-        return f"ws://127.0.0.1:{self.port}"
+        return f"ws://{self.host}:{self.port}"
 
     async def stop(self) -> None:
         await self.service.stopService()
+
+
+def loopback_endpoint(host: str, port: int):
+    """A client endpoint for a loopback literal, IPv4 or IPv6 (no name resolution)."""
+    kind = TCP6ClientEndpoint if ":" in host else TCP4ClientEndpoint
+    return kind(reactor, host, port)
 
 
 class User:
@@ -187,8 +197,7 @@ async def connect(
     factory.protocol = _ClientProtocol
     factory.client = client
     factory.setProtocolOptions(autoPingInterval=0, openHandshakeTimeout=10)
-    endpoint = TCP4ClientEndpoint(reactor, "127.0.0.1", server.port)
-    await endpoint.connect(factory)
+    await loopback_endpoint(server.host.strip("[]"), server.port).connect(factory)
     await client.opened
     return client
 
@@ -208,9 +217,7 @@ async def handshake_status(
         all_headers["Cookie"] = f"iclicker_session={user.session_cookie}"
     pool = HTTPConnectionPool(reactor, persistent=False)
     response = await treq.get(
-        server.url + path,
-        headers={k: [v] for k, v in all_headers.items()},
-        pool=pool,
+        server.url + path, headers={k: [v] for k, v in all_headers.items()}, pool=pool
     )
     await response.content()
     return response.code

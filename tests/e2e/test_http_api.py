@@ -3,7 +3,7 @@
 import json
 
 import pytest_twisted
-from support import User, body_of, start_server
+from support import User, body_of, gather, start_server
 
 JSON = {"Content-Type": ["application/json"]}
 
@@ -182,6 +182,21 @@ async def test_unknown_routes_and_methods_are_json_under_api(server):
     response = await user.get("/no-such-page")
     assert response.code == 404
     assert b"Page not found" in response.body and b"Traceback" not in response.body
+
+
+@pytest_twisted.ensureDeferred
+async def test_concurrent_writes_never_hit_a_locked_database(server):
+    """Forty registrations and logins at once all succeed: one writer, no 'database is locked'."""
+    users = [User(server) for _ in range(40)]
+    responses = await gather(
+        *(
+            user.post("/api/register", {"username": f"u{i:02d}", "password": "correct horse"})
+            for i, user in enumerate(users)
+        )
+    )
+    assert [response.code for response in responses] == [201] * 40
+    responses = await gather(*(user.login(f"u{i:02d}") for i, user in enumerate(users)))
+    assert [response.code for response in responses] == [200] * 40
 
 
 @pytest_twisted.ensureDeferred

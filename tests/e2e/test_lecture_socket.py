@@ -5,6 +5,7 @@ import io
 import socket
 
 import attrs
+import pytest
 import pytest_twisted
 from support import (
     SocketClient,
@@ -242,6 +243,43 @@ async def test_handshake_refusals_in_order(db_path):
         assert await handshake_status(server, path, student, **inside) == 404
     finally:
         await server.stop()
+
+
+@pytest_twisted.ensureDeferred
+async def test_forwarded_for_is_ignored_without_trust_proxy(db_path):
+    """Without --trust-proxy a client cannot talk its way in with X-Forwarded-For."""
+    server = await start_server(db_path, "--allow-net", "10.0.0.0/8")
+    try:
+        prof = await instructor(server)
+        lecture = await start_lecture(prof)
+        path = f"/ws/lectures/{lecture['join_code']}"
+        assert await handshake_status(server, path, prof, **{"X-Forwarded-For": "10.1.2.3"}) == 403
+    finally:
+        await server.stop()
+
+
+@pytest_twisted.ensureDeferred
+async def test_ipv6_peers_are_matched_against_ipv6_networks(db_path):
+    """A WebSocket from ::1 is let in by ::1/128 and refused by another IPv6 network."""
+    for allowed, admitted in (("::1/128", True), ("2001:db8::/32", False)):
+        # Dual-stack listener: HTTP set-up over 127.0.0.1, the socket over ::1.
+        server = await start_server(
+            db_path, "--allow-net", allowed, "--port", r"tcp6:0:interface=\:\:"
+        )
+        try:
+            prof = await instructor(server, name=f"prof{int(admitted)}")
+            lecture = await start_lecture(prof)
+            over_ipv6 = attrs.evolve(server, host="[::1]")
+            if admitted:
+                client = await connect(over_ipv6, lecture["join_code"], prof)
+                assert (await client.next_of("hello"))["role"] == "instructor"
+                client.close()
+                await client.wait_closed()
+            else:
+                with pytest.raises(ConnectionError, match="403"):
+                    await connect(over_ipv6, lecture["join_code"], prof)
+        finally:
+            await server.stop()
 
 
 @pytest_twisted.ensureDeferred
