@@ -2,8 +2,9 @@
 
 Reports connect time, question fan-out latency (p50/p99/max, measured from the
 moment the instructor's POST is sent), the time until every answer of a round
-is acknowledged (each ack is sent only after the answer is committed), and
-server memory per connected student (RSS growth / N, from /proc).
+is acknowledged (each ack is sent only after the answer is committed), server
+memory per connected student (RSS growth / N, from /proc), and the server's
+CPU use while everyone sits connected and idle.
 
     # server on core 0, load generator on core 1 (what the README reports):
     python bench/lecture_load.py --spawn --students 1000
@@ -106,6 +107,13 @@ class Student(Protocol):
 def percentile(values: list[float], fraction: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))]
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time the process has used so far."""
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def rss_kib(pid: int) -> int:
@@ -226,6 +234,11 @@ class Bench:
         gc.freeze()
         await task.deferLater(reactor, 2.0)
         rss_after = rss_kib(self.args.server_pid) if self.args.server_pid else None
+        idle_cpu = None
+        if self.args.server_pid:
+            before = cpu_seconds(self.args.server_pid)
+            await task.deferLater(reactor, self.args.idle_seconds)
+            idle_cpu = cpu_seconds(self.args.server_pid) - before
 
         rounds = []
         choices = ["A", "B", "C", "D"]
@@ -283,6 +296,9 @@ class Bench:
             # since before they even registered (sessions, caches, allocator slack).
             result["server_kib_per_student"] = round((rss_after - rss_before) / n, 1)
             result["server_kib_per_student_upper_bound"] = round((rss_after - rss_start) / n, 1)
+            result["server_cpu_percent_while_idle"] = round(
+                100 * idle_cpu / self.args.idle_seconds, 2
+            )
         await self.pool.closeCachedConnections()
         return result
 
@@ -339,6 +355,9 @@ def main() -> None:
     )
     parser.add_argument("--port", type=int, default=8765, help="port for --spawn")
     parser.add_argument("--connect-concurrency", type=int, default=200)
+    parser.add_argument(
+        "--idle-seconds", type=float, default=5.0, help="how long to watch idle server CPU"
+    )
     args = parser.parse_args()
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
