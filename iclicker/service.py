@@ -8,7 +8,7 @@ from twisted.internet.defer import Deferred, maybeDeferred
 from twisted.web.server import Site
 
 from iclicker.auth.passwords import PasswordHasher
-from iclicker.auth.sessions import Sessions
+from iclicker.auth.sessions import Sessions, Sweeper
 from iclicker.config import Config
 from iclicker.domain.accounts import Accounts
 from iclicker.domain.lectures import Lectures
@@ -79,6 +79,7 @@ def build_service(config: Config, reactor) -> MultiService:
     guards = Guards(config)
     session_store = SessionStore(database)
     sessions = Sessions(session_store, reactor)
+    Sweeper(session_store, reactor).setServiceParent(root)
     accounts = Accounts(UserStore(database), session_store, hasher, reactor)
     groups = MemoryGroups(prepared_frame)
     lectures = Lectures(LectureStore(database), AnswerWriter(database), groups, reactor)

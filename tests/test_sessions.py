@@ -1,24 +1,32 @@
 """Session lifetimes with a fake clock: idle expiry, remember me, logout."""
 
+import pytest
 import pytest_twisted
 from twisted.internet import reactor
 
-from iclicker.auth.sessions import IDLE_LIFETIME, REMEMBER_LIFETIME, Sessions
+from iclicker.auth.sessions import IDLE_LIFETIME, REMEMBER_LIFETIME, Sessions, Sweeper
+from iclicker.domain.accounts import FAILURE_WINDOW
 from iclicker.store.db import Database, connect, prepare
-from iclicker.store.sessions import SessionStore
+from iclicker.store.sessions import SessionStore, ThrottleRow
 from iclicker.store.users import create_user_txn
 
 
 @pytest_twisted.async_yield_fixture
-async def sessions(tmp_path, clock):
+async def sessions_db(tmp_path):
+    """A database with one user, and its session store."""
     path = str(tmp_path / "s.sqlite3")
     prepare(path)
     connection = connect(path)
     create_user_txn(connection.cursor(), "ada", "Ada", "hash", "student", 0)
     connection.close()
     database = Database(path, reactor)
-    yield Sessions(SessionStore(database), clock)
+    yield database, SessionStore(database)
     database.close()
+
+
+@pytest.fixture
+def sessions(sessions_db, clock):
+    return Sessions(sessions_db[1], clock)
 
 
 @pytest_twisted.ensureDeferred
@@ -56,3 +64,31 @@ async def test_each_login_gets_a_new_id_and_destroy_ends_it(sessions):
     assert await sessions.user(second.token) is not None
     assert await sessions.user("forged") is None
     assert await sessions.user(None) is None
+
+
+def _count_sessions_txn(txn) -> int:
+    txn.execute("SELECT count(*) FROM sessions")
+    return txn.fetchone()[0]
+
+
+@pytest_twisted.ensureDeferred
+async def test_sweeper_removes_expired_sessions_and_stale_throttles(sessions_db, clock):
+    """Sweeping deletes what can never be used again and keeps the rest."""
+    database, store = sessions_db
+    sessions = Sessions(store, clock)
+    await sessions.create(1, remember=False)
+    now = clock.seconds()
+    await store.update_throttle("stale", lambda row: ThrottleRow((now,), None))
+    await store.update_throttle("locked", lambda row: ThrottleRow((), now + 2 * IDLE_LIFETIME))
+    clock.advance(IDLE_LIFETIME + FAILURE_WINDOW)
+    fresh = await sessions.create(1, remember=False)
+    now = clock.seconds()
+    await store.update_throttle("recent", lambda row: ThrottleRow((now,), None))
+
+    await Sweeper(store, clock).sweep()
+
+    assert await database.run(_count_sessions_txn) == 1, "only the live session is left"
+    assert await sessions.user(fresh.token) is not None
+    assert await store.throttle("stale") == ThrottleRow()
+    assert (await store.throttle("locked")).locked_until is not None
+    assert (await store.throttle("recent")).recent_failures == (now,)

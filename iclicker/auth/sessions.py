@@ -8,13 +8,18 @@ import hashlib
 import secrets
 
 import attrs
+from twisted.application.service import Service
+from twisted.internet.defer import Deferred
 from twisted.internet.interfaces import IReactorTime
+from twisted.internet.task import LoopingCall
+from twisted.logger import Logger
 
-from iclicker.domain.accounts import User
+from iclicker.domain.accounts import FAILURE_WINDOW, User
 from iclicker.store.sessions import SessionStore
 
 IDLE_LIFETIME = 12 * 3600
 REMEMBER_LIFETIME = 30 * 24 * 3600
+SWEEP_INTERVAL = 3600
 # Refreshing the idle deadline is a write; doing it at most once a minute per
 # session keeps page loads and socket handshakes read-only.
 TOUCH_INTERVAL = 60
@@ -62,3 +67,44 @@ class Sessions:
     async def destroy(self, token: str | None) -> None:
         if token:
             await self._store.delete(_hash_token(token))
+
+
+class Sweeper(Service):
+    """Deletes expired sessions and stale login-throttle rows once an hour.
+
+    Expired sessions are already refused (and deleted when presented); this
+    only keeps the tables from growing with rows nobody will present again.
+    """
+
+    log = Logger()
+
+    def __init__(self, store: SessionStore, clock: IReactorTime) -> None:
+        self._store = store
+        self._clock = clock
+        self._loop = LoopingCall(self._sweep_now)
+        self._loop.clock = clock
+
+    def startService(self) -> None:
+        super().startService()
+        self._loop.start(SWEEP_INTERVAL, now=True).addErrback(
+            lambda failure: self.log.failure("Session sweeping stopped", failure)
+        )
+
+    def stopService(self) -> None:
+        super().stopService()
+        if self._loop.running:
+            self._loop.stop()
+
+    def _sweep_now(self) -> Deferred:
+        return Deferred.fromCoroutine(self.sweep())
+
+    async def sweep(self) -> None:
+        now = self._clock.seconds()
+        sessions = await self._store.delete_expired(now)
+        throttles = await self._store.delete_stale_throttles(now, FAILURE_WINDOW)
+        if sessions or throttles:
+            self.log.info(
+                "Swept {sessions} expired sessions and {throttles} stale login throttles",
+                sessions=sessions,
+                throttles=throttles,
+            )

@@ -4,6 +4,7 @@ import re
 
 import attrs
 from twisted.internet.interfaces import IReactorTime
+from twisted.logger import Logger
 
 from iclicker.auth.passwords import MAX_PASSWORD_BYTES, MIN_PASSWORD_BYTES, PasswordHasher
 from iclicker.domain.errors import BadCredentials, Conflict, Invalid, TooManyAttempts
@@ -90,6 +91,8 @@ def is_locked(row: ThrottleRow, now: float) -> bool:
 class Accounts:
     """Registers users and checks logins."""
 
+    log = Logger()
+
     def __init__(
         self,
         users: UserStore,
@@ -127,7 +130,11 @@ class Accounts:
         valid = await self._hasher.check(password, row.password_hash if row else None)
         if row is None or not valid:
             now = self._clock.seconds()
-            await self._sessions.update_throttle(key, lambda old: record_failure(old, now))
+            throttle = await self._sessions.update_throttle(
+                key, lambda old: record_failure(old, now)
+            )
+            if is_locked(throttle, now):
+                self.log.warn("Logins for {username} locked after repeated failures", username=key)
             raise BadCredentials("Wrong username or password.")
         await self._sessions.clear_throttle(key)
         return User.from_row(row)

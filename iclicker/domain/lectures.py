@@ -14,6 +14,7 @@ import attrs
 from twisted.application.service import Service
 from twisted.internet.defer import Deferred
 from twisted.internet.interfaces import IDelayedCall, IReactorTime
+from twisted.logger import Logger
 from twisted.python.failure import Failure
 
 from iclicker.domain.accounts import User
@@ -58,6 +59,8 @@ class LiveLecture:
 class Lectures(Service):
     """Drives lectures for instructors and records students' answers."""
 
+    log = Logger()
+
     def __init__(
         self,
         store: LectureStore,
@@ -87,9 +90,15 @@ class Lectures(Service):
         for _ in range(20):
             code = "".join(secrets.choice(JOIN_CODE_ALPHABET) for _ in range(JOIN_CODE_LENGTH))
             try:
-                return await self._store.create(user.id, title, code, self._clock.seconds())
+                lecture = await self._store.create(user.id, title, code, self._clock.seconds())
             except JoinCodeTaken:
                 continue
+            self.log.info(
+                "Lecture {lecture_id} started by user {user_id}",
+                lecture_id=lecture.id,
+                user_id=user.id,
+            )
+            return lecture
         raise Conflict("Could not find an unused join code; try again.")
 
     async def lectures_of(self, user: User) -> list[LectureRow]:
@@ -175,6 +184,7 @@ class Lectures(Service):
         self._groups.group_send(
             lecture_group(lecture_id), {"type": "lecture_ended", "lecture_id": lecture_id}
         )
+        self.log.info("Lecture {lecture_id} ended", lecture_id=lecture_id)
         return attrs.evolve(lecture, status="ended")
 
     async def responses(self, user: User, lecture_id: int):

@@ -101,6 +101,19 @@ def clear_throttle_txn(txn: sqlite3.Cursor, key: str) -> None:
     txn.execute("DELETE FROM login_throttle WHERE username_key = ?", (key,))
 
 
+def delete_stale_throttles_txn(txn: sqlite3.Cursor, now: float, window: float) -> int:
+    """Forget usernames with no lock in force and no failure within ``window``.
+
+    Failed logins for made-up usernames would otherwise pile up for ever.
+    """
+    txn.execute(
+        "DELETE FROM login_throttle WHERE (locked_until IS NULL OR locked_until <= ?)"
+        " AND NOT EXISTS (SELECT 1 FROM json_each(recent_failures) WHERE value > ?)",
+        (now, now - window),
+    )
+    return txn.rowcount
+
+
 class SessionStore:
     """Async access to sessions and the login throttle for the reactor thread."""
 
@@ -134,3 +147,6 @@ class SessionStore:
 
     async def clear_throttle(self, key: str) -> None:
         await self._database.run(clear_throttle_txn, key)
+
+    async def delete_stale_throttles(self, now: float, window: float) -> int:
+        return await self._database.run(delete_stale_throttles_txn, now, window)
