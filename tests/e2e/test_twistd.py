@@ -94,6 +94,12 @@ def admin(db_path: str, *argv: str, password: str | None = None) -> subprocess.C
     )
 
 
+def add_instructor(db_path: str, username: str = "prof") -> subprocess.CompletedProcess:
+    return admin(
+        db_path, "adduser", username, "--role", "instructor", "--password-stdin", password=PASSWORD
+    )
+
+
 @pytest_twisted.ensureDeferred
 async def test_bad_options_are_usage_errors_not_tracebacks(tmp_path):
     """A bad CIDR stops ``python -m twisted iclicker`` with a usage message, non-zero."""
@@ -112,15 +118,7 @@ async def test_admin_tool_works_beside_a_running_server_and_kill_9_keeps_acked_a
     twistd = TwistdServer(str(tmp_path), db_path)
     server = await twistd.start()
     try:
-        result = admin(
-            db_path,
-            "adduser",
-            "prof",
-            "--role",
-            "instructor",
-            "--password-stdin",
-            password=PASSWORD,
-        )
+        result = add_instructor(db_path)
         assert result.returncode == 0, result.stderr
         assert (
             admin(db_path, "adduser", "PROF", "--password-stdin", password=PASSWORD).returncode != 0
@@ -172,18 +170,7 @@ async def test_sigterm_closes_sockets_with_1001_and_exits_cleanly(tmp_path):
     db_path = str(tmp_path / "term.sqlite3")
     twistd = TwistdServer(str(tmp_path), db_path)
     server = await twistd.start()
-    assert (
-        admin(
-            db_path,
-            "adduser",
-            "prof",
-            "--role",
-            "instructor",
-            "--password-stdin",
-            password=PASSWORD,
-        ).returncode
-        == 0
-    )
+    assert add_instructor(db_path).returncode == 0
     prof = User(server)
     await prof.login("prof")
     lecture = body_of(await prof.post("/api/lectures", {"title": "Goodbye"}))["lecture"]
