@@ -12,7 +12,7 @@ from iclicker.web.pagekit import PageKit, form_value, redirect
 
 class LecturePages:
     def __init__(self, kit: PageKit, lectures: Lectures) -> None:
-        self.kit = kit
+        self._kit = kit
         self._lectures = lectures
 
     def install(self, app: Klein) -> None:
@@ -24,35 +24,35 @@ class LecturePages:
 
     async def dashboard(self, request: Request) -> bytes:
         """Start a lecture, or open a past one."""
-        user = await self.kit.require_viewer(request)
+        user = await self._kit.require_viewer(request)
         lectures = await self._lectures.lectures_of(user)
-        return self.kit.render(
+        return self._kit.render(
             request, "lectures.html", user, lectures=[lecture_json(row) for row in lectures]
         )
 
     async def start(self, request: Request) -> bytes:
-        user = await self.kit.require_viewer(request)
-        self.kit.check_form(request)
+        user = await self._kit.require_viewer(request)
+        self._kit.check_form(request)
         lecture = await self._lectures.create(user, check_title(form_value(request, "title") or ""))
         return redirect(request, f"/lectures/{lecture.id}")
 
     async def lecture(self, request: Request, lecture_id: int) -> bytes:
         """The instructor's live page (or the results of an ended lecture)."""
-        user = await self.kit.require_viewer(request)
+        user = await self._kit.require_viewer(request)
         lecture = await self._lectures.owned(user, lecture_id)
-        return self.kit.render(request, "instructor.html", user, lecture=lecture_json(lecture))
+        return self._kit.render(request, "instructor.html", user, lecture=lecture_json(lecture))
 
     async def join_form(self, request: Request) -> bytes:
-        user = await self.kit.require_viewer(request)
+        user = await self._kit.require_viewer(request)
         code = form_value(request, "code")
         if code:
             return redirect(request, f"/join/{normalise_join_code(code)}")
-        return self.kit.render(request, "join.html", user)
+        return self._kit.render(request, "join.html", user)
 
     async def join(self, request: Request, code: str) -> bytes:
         """The student's live page for an open lecture."""
-        user = await self.kit.require_viewer(request)
+        user = await self._kit.require_viewer(request)
         live = await self._lectures.open_by_code(code)
         if live is None:
             raise NotFound("There is no open lecture with that join code. Check it and try again.")
-        return self.kit.render(request, "student.html", user, lecture=lecture_json(live.lecture))
+        return self._kit.render(request, "student.html", user, lecture=lecture_json(live.lecture))

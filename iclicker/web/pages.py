@@ -16,7 +16,7 @@ class AccountPages:
     def __init__(
         self, kit: PageKit, accounts: Accounts, sessions: Sessions, guards: Guards
     ) -> None:
-        self.kit = kit
+        self._kit = kit
         self._accounts = accounts
         self._sessions = sessions
         self._guards = guards
@@ -34,25 +34,25 @@ class AccountPages:
         return redirect(request, safe_next(form_value(request, "next")))
 
     async def home(self, request: Request) -> bytes:
-        user = await self.kit.require_viewer(request)
-        return self.kit.render(request, "home.html", user)
+        user = await self._kit.require_viewer(request)
+        return self._kit.render(request, "home.html", user)
 
     async def login_form(self, request: Request) -> bytes:
-        user = await self.kit.viewer(request)
+        user = await self._kit.viewer(request)
         target = safe_next(form_value(request, "next"))
         if user is not None:
             return redirect(request, target)
-        return self.kit.render(request, "login.html", None, next=target)
+        return self._kit.render(request, "login.html", None, next=target)
 
     async def login(self, request: Request) -> bytes:
-        await self.kit.viewer(request)
-        self.kit.check_form(request)
+        await self._kit.viewer(request)
+        self._kit.check_form(request)
         username = form_value(request, "username") or ""
         remember = form_value(request, "remember") == "on"
         try:
             user = await self._accounts.login(username, form_value(request, "password") or "")
         except DomainError as error:
-            return self.kit.render(
+            return self._kit.render(
                 request,
                 "login.html",
                 None,
@@ -64,16 +64,16 @@ class AccountPages:
         return await self._log_in(request, user, remember)
 
     async def register_form(self, request: Request) -> bytes:
-        user = await self.kit.viewer(request)
+        user = await self._kit.viewer(request)
         if user is not None:
             return redirect(request, "/")
-        return self.kit.render(
+        return self._kit.render(
             request, "register.html", None, next=safe_next(form_value(request, "next"))
         )
 
     async def register(self, request: Request) -> bytes:
-        await self.kit.viewer(request)
-        self.kit.check_form(request)
+        await self._kit.viewer(request)
+        self._kit.check_form(request)
         username = form_value(request, "username") or ""
         display_name = (form_value(request, "display_name") or "").strip() or None
         try:
@@ -81,7 +81,7 @@ class AccountPages:
                 username, form_value(request, "password") or "", display_name
             )
         except DomainError as error:
-            return self.kit.render(
+            return self._kit.render(
                 request,
                 "register.html",
                 None,
@@ -94,7 +94,7 @@ class AccountPages:
         return await self._log_in(request, user, remember=False)
 
     async def logout(self, request: Request) -> bytes:
-        self.kit.check_form(request)
+        self._kit.check_form(request)
         await self._sessions.destroy(session_token(request))
         clear_session_cookie(request, self._guards)
         return redirect(request, "/login")
