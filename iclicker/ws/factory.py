@@ -57,7 +57,10 @@ class LectureSocketFactory(WebSocketServerFactory):
             openHandshakeTimeout=15,
             closeHandshakeTimeout=2,
             perMessageCompressionAccept=lambda offers: None,
+            # A plain GET gets an error, not Autobahn's status page.
+            webStatus=False,
         )
+        self.server = "iclicker"
 
 
 class SocketsService(Service):

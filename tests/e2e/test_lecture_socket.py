@@ -225,6 +225,8 @@ async def test_handshake_refusals_in_order(db_path):
         )
         assert await handshake_status(server, path, None, **inside) == 401
         assert await handshake_status(server, "/ws/lectures/ZZZZZZ", student, **inside) == 404
+        plain = await student.get(path, headers={k: [v] for k, v in inside.items()})
+        assert plain.code == 426, "a plain GET is refused, with no server status page"
         assert await handshake_status(server, "/ws/lectures/not-a-code", student, **inside) == 404
         assert (
             await handshake_status(server, path, student, Origin="http://evil.example", **inside)
