@@ -65,12 +65,6 @@ def check_display_name(display_name: str | None, username: str) -> str:
     return display_name
 
 
-def check_role(role: str) -> str:
-    if role not in ROLES:
-        raise Invalid(f"A role is one of {', '.join(ROLES)}.")
-    return role
-
-
 def record_failure(row: ThrottleRow, now: float) -> ThrottleRow:
     """The throttle state after one more failed login at ``now``.
 
@@ -138,7 +132,3 @@ class Accounts:
             raise BadCredentials("Wrong username or password.")
         await self._sessions.clear_throttle(key)
         return User.from_row(row)
-
-    async def user(self, user_id: int) -> User | None:
-        row = await self._users.by_id(user_id)
-        return User.from_row(row) if row else None

@@ -42,6 +42,3 @@ class MemoryGroups:
                 self.log.failure(
                     "Delivering {type} to {group} failed", type=message.get("type"), group=group
                 )
-
-    def size(self, group: str) -> int:
-        return len(self._members.get(group, ()))

@@ -60,12 +60,6 @@ def user_by_username_txn(txn: sqlite3.Cursor, username: str) -> UserRow | None:
     return UserRow(*row) if row else None
 
 
-def user_by_id_txn(txn: sqlite3.Cursor, user_id: int) -> UserRow | None:
-    txn.execute(f"SELECT {user_columns()} FROM users WHERE id = ?", (user_id,))
-    row = txn.fetchone()
-    return UserRow(*row) if row else None
-
-
 def set_role_txn(txn: sqlite3.Cursor, username: str, role: str) -> bool:
     txn.execute("UPDATE users SET role = ? WHERE username_key = ?", (role, username_key(username)))
     return txn.rowcount == 1
@@ -94,6 +88,3 @@ class UserStore:
 
     async def by_username(self, username: str) -> UserRow | None:
         return await self._database.run(user_by_username_txn, username)
-
-    async def by_id(self, user_id: int) -> UserRow | None:
-        return await self._database.run(user_by_id_txn, user_id)

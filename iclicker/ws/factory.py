@@ -56,7 +56,7 @@ class LectureSocketFactory(WebSocketServerFactory):
             autoPingTimeout=PING_INTERVAL,
             openHandshakeTimeout=15,
             closeHandshakeTimeout=2,
-            perMessageCompressionAccept=lambda offers: None,
+            perMessageCompressionAccept=lambda _offers: None,
             # A plain GET gets an error, not Autobahn's status page.
             webStatus=False,
         )
