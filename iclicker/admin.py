@@ -23,11 +23,13 @@ from iclicker.domain.accounts import (
 from iclicker.domain.errors import DomainError
 from iclicker.store.db import connect
 from iclicker.store.schema import migrate
+from iclicker.store.sessions import delete_user_sessions_txn
 from iclicker.store.users import (
     UsernameTaken,
     create_user_txn,
     set_password_hash_txn,
     set_role_txn,
+    username_key,
 )
 
 
@@ -74,6 +76,14 @@ def _in_transaction(connection, function: Callable, *args):
     return result
 
 
+def change_password_txn(txn, username: str, password_hash: str) -> bool:
+    """Set a new password and log the account out everywhere, in one transaction."""
+    if not set_password_hash_txn(txn, username, password_hash):
+        return False
+    delete_user_sessions_txn(txn, username_key(username))
+    return True
+
+
 def run(argv: list[str], stdin: TextIO = sys.stdin, out: TextIO = sys.stdout) -> int:
     args = _parser().parse_args(argv)
     connection = connect(args.db)
@@ -95,9 +105,9 @@ def run(argv: list[str], stdin: TextIO = sys.stdin, out: TextIO = sys.stdout) ->
         else:
             password = check_password(read_password(args.password_stdin, stdin))
             hashed = hash_password(password, args.bcrypt_rounds)
-            if not _in_transaction(connection, set_password_hash_txn, args.username, hashed):
+            if not _in_transaction(connection, change_password_txn, args.username, hashed):
                 raise DomainError(f"no user {args.username!r}")
-            print(f"password of {args.username} changed", file=out)
+            print(f"password of {args.username} changed; its sessions ended", file=out)
     finally:
         connection.close()
     return 0

@@ -1,7 +1,8 @@
 """The composition root: builds every part of the server from a Config and a reactor."""
 
+from functools import partial
+
 from autobahn.twisted.resource import WebSocketResource
-from klein import Klein
 from twisted.application import strports
 from twisted.application.service import MultiService, Service
 from twisted.internet.defer import Deferred, maybeDeferred
@@ -11,23 +12,26 @@ from iclicker.auth.passwords import PasswordHasher
 from iclicker.auth.sessions import Sessions, Sweeper
 from iclicker.config import Config
 from iclicker.domain.accounts import Accounts
+from iclicker.domain.answer_writer import AnswerWriter
 from iclicker.domain.lectures import Lectures
 from iclicker.groups.memory import MemoryGroups
 from iclicker.secret import load_or_create_secret, secret_path
 from iclicker.store.db import Database, prepare
-from iclicker.store.lectures import AnswerWriter, LectureStore
+from iclicker.store.lectures import LectureStore
 from iclicker.store.sessions import SessionStore
 from iclicker.store.users import UserStore
 from iclicker.web.api import AccountsApi
 from iclicker.web.csrf import CsrfTokens
-from iclicker.web.errors import install_error_handlers
+from iclicker.web.errors import ErrorResource, error_response, install_error_handlers
+from iclicker.web.gate import Gate
 from iclicker.web.guards import Guards
-from iclicker.web.http import LimitedRequest
+from iclicker.web.http import make_app
 from iclicker.web.lecture_pages import LecturePages
 from iclicker.web.lectures_api import LecturesApi
 from iclicker.web.pagekit import PageKit
 from iclicker.web.pages import AccountPages
-from iclicker.web.site import Plumbing
+from iclicker.web.request import IclickerRequest
+from iclicker.web.site import CoreRoutes
 from iclicker.web.templating import Templates
 from iclicker.ws.factory import LectureSocketFactory, SocketsService
 from iclicker.ws.messages import prepared_frame
@@ -82,24 +86,30 @@ def build_service(config: Config, reactor) -> MultiService:
     Sweeper(session_store, reactor).setServiceParent(root)
     accounts = Accounts(UserStore(database), session_store, hasher, reactor)
     groups = MemoryGroups(prepared_frame)
-    lectures = Lectures(LectureStore(database), AnswerWriter(database), groups, reactor)
+    lecture_store = LectureStore(database)
+    lectures = Lectures(lecture_store, AnswerWriter(lecture_store), groups, reactor)
     lectures.setServiceParent(root)
-    sockets = LectureSocketFactory(
-        reactor, lectures, groups, sessions, guards, config.max_send_buffer
-    )
+    sockets = LectureSocketFactory(reactor, lectures, groups, sessions, config.max_send_buffer)
     SocketsService(sockets, reactor).setServiceParent(root)
 
-    kit = PageKit(Templates(), CsrfTokens(secret, guards), sessions, guards)
-    app = Klein()
-    Plumbing(database, WebSocketResource(sockets)).install(app)
+    kit = PageKit(Templates(), CsrfTokens(secret, guards), sessions)
+    app = make_app()
+    not_found = ErrorResource(kit, 404, "not_found", "There is nothing at this address.")
+    CoreRoutes(database, WebSocketResource(sockets), guards, not_found).install(app)
     AccountsApi(accounts, sessions, guards).install(app)
     LecturesApi(lectures, sessions, guards).install(app)
     AccountPages(kit, accounts, sessions, guards).install(app)
     LecturePages(kit, lectures).install(app)
     install_error_handlers(app, kit)
 
-    site = Site(app.resource(), reactor=reactor)
-    site.requestFactory = LimitedRequest
+    # Forms and uploads are parsed by the routes that take them, after their
+    # checks, never by Twisted for every request on the reactor thread.
+    site = Site(
+        Gate(app.resource(), guards, partial(error_response, kit)),
+        requestFactory=IclickerRequest,
+        reactor=reactor,
+        parsePOSTFormSubmission=False,
+    )
     site.displayTracebacks = False
     http = strports.service(config.port, site, reactor=reactor)
     http.setName("http")

@@ -19,7 +19,7 @@ from iclicker.web.templating import Templates
 def build_app() -> Klein:
     app = Klein()
     guards = Guards(Config())
-    kit = PageKit(Templates(), CsrfTokens(b"k" * 64, guards), sessions=None, guards=guards)
+    kit = PageKit(Templates(), CsrfTokens(b"k" * 64, guards), sessions=None)
 
     @app.route("/api/boom")
     def api_boom(request):

@@ -6,6 +6,7 @@ from twisted.internet import reactor
 from zope.interface import implementer
 
 from iclicker.domain.accounts import User
+from iclicker.domain.answer_writer import AnswerWriter
 from iclicker.domain.errors import Conflict, Forbidden, Invalid, NotFound
 from iclicker.domain.lecture_values import (
     JOIN_CODE_ALPHABET,
@@ -16,7 +17,7 @@ from iclicker.domain.lecture_values import (
 from iclicker.domain.lectures import TALLY_INTERVAL, Lectures
 from iclicker.groups.interface import IGroups
 from iclicker.store.db import Database, connect, prepare
-from iclicker.store.lectures import AnswerWriter, LectureStore
+from iclicker.store.lectures import LectureStore
 
 PROF = User(1, "prof", "Prof", "instructor")
 OTHER_PROF = User(2, "other", "Other", "instructor")
@@ -70,7 +71,7 @@ async def database(tmp_path):
 
 @pytest.fixture
 def lectures(database, groups, clock):
-    return Lectures(LectureStore(database), AnswerWriter(database), groups, clock)
+    return Lectures(LectureStore(database), AnswerWriter(LectureStore(database)), groups, clock)
 
 
 async def _raises(coroutine, kind, code=None):
@@ -240,7 +241,9 @@ async def test_a_new_process_resumes_the_open_question(database, groups, clock, 
     live = await lectures.open_by_code(lecture.join_code)
     question = await lectures.ask(PROF, lecture.id, "Q", ("a", "b"), None)
     await lectures.answer(live, STUDENTS[0].id, question.id, "b")
-    restarted = Lectures(LectureStore(database), AnswerWriter(database), groups, clock)
+    restarted = Lectures(
+        LectureStore(database), AnswerWriter(LectureStore(database)), groups, clock
+    )
     resumed = await restarted.open_by_code(lecture.join_code)
     hello = restarted.hello(resumed, STUDENTS[0].id, "student")
     assert hello["question"]["id"] == question.id

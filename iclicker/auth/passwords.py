@@ -10,8 +10,12 @@ from twisted.internet.interfaces import IReactorFromThreads
 from twisted.internet.threads import deferToThreadPool
 from twisted.python.threadpool import ThreadPool
 
+from iclicker.domain.errors import Unavailable
+
 MAX_PASSWORD_BYTES = 72
 MIN_PASSWORD_BYTES = 8
+MAX_WAITING = 64
+"""bcrypt jobs queued or running at once; past it, callers are told to retry."""
 
 
 def _hash(password: bytes, rounds: int) -> str:
@@ -28,13 +32,18 @@ def hash_password(password: str, rounds: int) -> str:
 
 
 class PasswordHasher(Service):
-    """Hashes and checks passwords on its own small thread pool."""
+    """Hashes and checks passwords on its own small thread pool, with a bounded queue.
+
+    A storm of logins must not queue minutes of bcrypt work (and memory)
+    behind it: past ``MAX_WAITING`` jobs the caller gets ``Unavailable``.
+    """
 
     def __init__(self, reactor: IReactorFromThreads, rounds: int, threads: int = 2) -> None:
         self._reactor = reactor
         self._rounds = rounds
         self._pool = ThreadPool(minthreads=0, maxthreads=threads, name="bcrypt")
         self._dummy_hash: str | None = None
+        self._waiting = 0
 
     def startService(self) -> None:
         super().startService()
@@ -44,24 +53,32 @@ class PasswordHasher(Service):
         super().stopService()
         self._pool.stop()
 
+    async def _run(self, function, *args):
+        if self._waiting >= MAX_WAITING:
+            raise Unavailable("The server is busy checking passwords; try again in a moment.")
+        self._waiting += 1
+        try:
+            return await deferToThreadPool(self._reactor, self._pool, function, *args)
+        finally:
+            self._waiting -= 1
+
     async def hash(self, password: str) -> str:
-        return await deferToThreadPool(
-            self._reactor, self._pool, _hash, password.encode("utf-8"), self._rounds
-        )
+        return await self._run(_hash, password.encode("utf-8"), self._rounds)
 
     async def check(self, password: str, hashed: str | None) -> bool:
         """Check ``password``; with no hash (unknown user) spend the same time and fail.
 
         Answering an unknown username faster than a wrong password would let a
-        caller discover which usernames exist.
+        caller discover which usernames exist. A password longer than bcrypt
+        takes can match no account (registration refuses it); it costs the
+        same time too, and fails.
         """
+        encoded = password.encode("utf-8")
+        if len(encoded) > MAX_PASSWORD_BYTES:
+            encoded, hashed = encoded[:MAX_PASSWORD_BYTES], None
         if hashed is None:
             if self._dummy_hash is None:
                 self._dummy_hash = await self.hash("not a password of anyone")
-            await deferToThreadPool(
-                self._reactor, self._pool, _check, password.encode("utf-8"), self._dummy_hash
-            )
+            await self._run(_check, encoded, self._dummy_hash)
             return False
-        return await deferToThreadPool(
-            self._reactor, self._pool, _check, password.encode("utf-8"), hashed
-        )
+        return await self._run(_check, encoded, hashed)

@@ -17,6 +17,7 @@ from twisted.logger import Logger
 from iclicker.domain.accounts import FAILURE_WINDOW, User
 from iclicker.store.sessions import SessionStore
 
+SESSION_COOKIE = "iclicker_session"
 IDLE_LIFETIME = 12 * 3600
 REMEMBER_LIFETIME = 30 * 24 * 3600
 SWEEP_INTERVAL = 3600
@@ -86,9 +87,7 @@ class Sweeper(Service):
 
     def startService(self) -> None:
         super().startService()
-        self._loop.start(SWEEP_INTERVAL, now=True).addErrback(
-            lambda failure: self.log.failure("Session sweeping stopped", failure)
-        )
+        self._loop.start(SWEEP_INTERVAL, now=True)
 
     def stopService(self) -> None:
         super().stopService()
@@ -96,7 +95,14 @@ class Sweeper(Service):
             self._loop.stop()
 
     def _sweep_now(self) -> Deferred:
-        return Deferred.fromCoroutine(self.sweep())
+        """One sweep; a failure is logged and the next sweep runs as planned.
+
+        A LoopingCall stops for good when its call fails, so one locked or
+        unavailable database must not end sweeping for the process's life.
+        """
+        return Deferred.fromCoroutine(self.sweep()).addErrback(
+            lambda failure: self.log.failure("Sweeping sessions failed; will retry", failure)
+        )
 
     async def sweep(self) -> None:
         now = self._clock.seconds()

@@ -115,7 +115,13 @@ class Accounts:
         return User.from_row(row)
 
     async def login(self, username: str, password: str) -> User:
-        """The user whose credentials these are; raises on failure or while locked."""
+        """The user whose credentials these are; raises on failure or while locked.
+
+        A name that breaks the username rule belongs to nobody, so it is
+        refused at once: it is never kept as a throttle key or logged.
+        """
+        if not USERNAME_PATTERN.fullmatch(username):
+            raise BadCredentials("Wrong username or password.")
         key = username_key(username)
         throttle = await self._sessions.throttle(key)
         if is_locked(throttle, self._clock.seconds()):

@@ -43,3 +43,10 @@ class Conflict(DomainError):
 
 class TooManyAttempts(DomainError):
     code = "too_many_attempts"
+
+
+class Unavailable(DomainError):
+    """The server is too busy for this right now; the client should retry shortly."""
+
+    code = "unavailable"
+    retry_after = 1

@@ -18,6 +18,7 @@ from twisted.logger import Logger
 from twisted.python.failure import Failure
 
 from iclicker.domain.accounts import User
+from iclicker.domain.answer_writer import AnswerWriter
 from iclicker.domain.errors import Conflict, Forbidden, Invalid, NotFound
 from iclicker.domain.lecture_values import (
     JOIN_CODE_ALPHABET,
@@ -32,9 +33,9 @@ from iclicker.domain.lecture_values import (
 from iclicker.groups.interface import IGroups
 from iclicker.store.lectures import (
     Answer,
-    AnswerWriter,
     ClosedQuestion,
     JoinCodeTaken,
+    LectureNotOpen,
     LectureRow,
     LectureStore,
     QuestionRow,
@@ -144,9 +145,12 @@ class Lectures(Service):
         live = await self._live_for(lecture_id)
         if live is None:
             raise Conflict("The lecture has ended.")
-        previous, question = await self._store.ask(
-            lecture_id, text, choices, correct, self._clock.seconds()
-        )
+        try:
+            previous, question = await self._store.ask(
+                lecture_id, text, choices, correct, self._clock.seconds()
+            )
+        except LectureNotOpen:
+            raise Conflict("The lecture has ended.") from None
         if previous is not None:
             self._publish_closed(live, previous)
         live.question, live.answers, live.counts = question, {}, Counter()

@@ -40,6 +40,10 @@ def connect(path: str) -> sqlite3.Connection:
     return connection
 
 
+def ping_txn(txn) -> None:
+    txn.execute("SELECT 1")
+
+
 def prepare(path: str) -> None:
     """Create or upgrade the database file before the reactor starts."""
     connection = connect(path)
@@ -71,6 +75,10 @@ class Database:
         it raises; the function must not touch the reactor.
         """
         return await self._pool.runInteraction(function, *args)
+
+    async def ping(self) -> None:
+        """Return once the database answers a query."""
+        await self.run(ping_txn)
 
     def close(self) -> None:
         self._pool.close()

@@ -1,15 +1,9 @@
-"""Lectures, questions and answers.
-
-Answers arrive in bursts (a whole lecture hall taps at once), so they are
-written by ``AnswerWriter`` in group commits: while one transaction is on the
-database thread, new answers queue up and go together in the next one.
-"""
+"""Lectures, questions and answers."""
 
 import json
 import sqlite3
 
 import attrs
-from twisted.internet.defer import Deferred
 
 from iclicker.store.db import Database
 
@@ -65,6 +59,10 @@ class ClosedQuestion:
 
 class JoinCodeTaken(Exception):
     """The generated join code is already used by another lecture."""
+
+
+class LectureNotOpen(Exception):
+    """The lecture ended before this change reached the database."""
 
 
 _LECTURE_COLUMNS = "id, owner_id, title, join_code, status, created_at"
@@ -216,7 +214,16 @@ def ask_txn(
     correct: str | None,
     now: float,
 ) -> tuple[ClosedQuestion | None, QuestionRow]:
-    """Close the lecture's open question (returned first, if any) and open a new one."""
+    """Close the lecture's open question (returned first, if any) and open a new one.
+
+    The lecture must still be open in this very transaction: an ``end``
+    committed after the caller's own check must not leave an open question
+    in an ended lecture.
+    """
+    txn.execute("SELECT status FROM lectures WHERE id = ?", (lecture_id,))
+    row = txn.fetchone()
+    if row is None or row[0] != "open":
+        raise LectureNotOpen(lecture_id)
     previous = _close_open_question_txn(txn, lecture_id, now)
     txn.execute(
         "INSERT INTO questions (lecture_id, text, choices, correct, status, opened_at)"
@@ -325,57 +332,5 @@ class LectureStore:
     async def responses(self, lecture_id: int) -> list[ResponseRow]:
         return await self._database.run(responses_txn, lecture_id)
 
-
-class AnswerWriter:
-    """Group-commits answers: one transaction per burst, not one per answer.
-
-    ``record`` returns a Deferred that fires with True once the answer is
-    committed (False if its question had closed), so the caller acknowledges
-    only what is on disk.
-    """
-
-    def __init__(self, database: Database) -> None:
-        self._database = database
-        self._queued: list[tuple[Answer, Deferred]] = []
-        self._writing: Deferred | None = None
-        self._idle_waiters: list[Deferred] = []
-
-    def record(self, answer: Answer) -> Deferred:
-        done: Deferred = Deferred()
-        self._queued.append((answer, done))
-        if self._writing is None:
-            self._write_next()
-        return done
-
-    def _write_next(self) -> None:
-        batch, self._queued = self._queued, []
-        self._writing = Deferred.fromCoroutine(
-            self._database.run(store_answers_txn, [answer for answer, _ in batch])
-        )
-        self._writing.addCallbacks(self._written, self._failed, (batch,), None, (batch,))
-
-    def _written(self, accepted: list[bool], batch: list) -> None:
-        self._after_batch()
-        for (_, done), ok in zip(batch, accepted, strict=True):
-            done.callback(ok)
-
-    def _failed(self, failure, batch: list) -> None:
-        self._after_batch()
-        for _, done in batch:
-            done.errback(failure)
-
-    def _after_batch(self) -> None:
-        self._writing = None
-        if self._queued:
-            self._write_next()
-            return
-        waiters, self._idle_waiters = self._idle_waiters, []
-        for waiter in waiters:
-            waiter.callback(None)
-
-    async def drain(self) -> None:
-        """Wait until every answer recorded so far is written (for shutdown)."""
-        if self._writing is not None:
-            waiter: Deferred = Deferred()
-            self._idle_waiters.append(waiter)
-            await waiter
+    async def store_answers(self, answers: list[Answer]) -> list[bool]:
+        return await self._database.run(store_answers_txn, answers)

@@ -60,6 +60,15 @@ def delete_session_txn(txn: sqlite3.Cursor, id_hash: str) -> None:
     txn.execute("DELETE FROM sessions WHERE id_hash = ?", (id_hash,))
 
 
+def delete_user_sessions_txn(txn: sqlite3.Cursor, username_key: str) -> int:
+    """End every session of one account (its password changed, or it was disabled)."""
+    txn.execute(
+        "DELETE FROM sessions WHERE user_id IN (SELECT id FROM users WHERE username_key = ?)",
+        (username_key,),
+    )
+    return txn.rowcount
+
+
 def delete_expired_sessions_txn(txn: sqlite3.Cursor, now: float) -> int:
     txn.execute("DELETE FROM sessions WHERE expires_at <= ?", (now,))
     return txn.rowcount

@@ -2,13 +2,14 @@
 
 from twisted.web.server import Request
 
+from iclicker.auth.sessions import SESSION_COOKIE as SESSION_COOKIE_NAME
 from iclicker.auth.sessions import Sessions
 from iclicker.domain.accounts import User
 from iclicker.domain.errors import NotAuthenticated
 from iclicker.web.guards import Guards
 from iclicker.web.http import request_scheme
 
-SESSION_COOKIE = b"iclicker_session"
+SESSION_COOKIE = SESSION_COOKIE_NAME.encode("ascii")
 
 
 def session_token(request: Request) -> str | None:

@@ -5,13 +5,15 @@ the pages it becomes a friendly HTML page, and an anonymous visitor to a
 private page is sent to log in and brought back afterwards.
 """
 
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from klein import Klein
 from twisted.logger import Logger
 from twisted.python.failure import Failure
+from twisted.web.resource import Resource
 from twisted.web.server import Request
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import RequestRedirect
 
 from iclicker.domain.errors import (
     BadCredentials,
@@ -22,6 +24,7 @@ from iclicker.domain.errors import (
     NotAuthenticated,
     NotFound,
     TooManyAttempts,
+    Unavailable,
 )
 from iclicker.web.http import CsrfFailed, NetworkNotAllowed, TooLarge, json_response
 from iclicker.web.pagekit import PageKit, redirect
@@ -39,6 +42,7 @@ _STATUS = {
     Conflict: 409,
     TooLarge: 413,
     TooManyAttempts: 429,
+    Unavailable: 503,
 }
 
 _ROUTING_CODES = {404: "not_found", 405: "method_not_allowed"}
@@ -63,27 +67,55 @@ def _is_api(request: Request) -> bool:
     return request.path.startswith(b"/api/")
 
 
+def error_response(kit: PageKit, request: Request, status: int, code: str, message: str) -> bytes:
+    """JSON under /api/, the friendly error page everywhere else."""
+    if _is_api(request):
+        return json_response(request, status, error_body(code, message))
+    return kit.error_page(request, status, message)
+
+
+class ErrorResource(Resource):
+    """A resource that answers every request with one error (missing static files)."""
+
+    isLeaf = True
+
+    def __init__(self, kit: PageKit, status: int, code: str, message: str) -> None:
+        super().__init__()
+        self._kit = kit
+        self._error = (status, code, message)
+
+    def render(self, request: Request) -> bytes:
+        return error_response(self._kit, request, *self._error)
+
+
 def install_error_handlers(app: Klein, kit: PageKit) -> None:
     """Turn every failure of ``app``'s routes into JSON or a page, never a traceback."""
 
     @app.handle_errors(DomainError)
     def refused(request: Request, failure: Failure) -> bytes:
         error = failure.value
-        if _is_api(request):
-            return json_response(request, status_for(error), error_body(error.code, error.message))
-        if isinstance(error, NotAuthenticated):
+        if isinstance(error, NotAuthenticated) and not _is_api(request):
             target = quote(request.uri.decode("latin-1"), safe="")
             return redirect(request, f"/login?next={target}")
-        return kit.error_page(request, status_for(error), error.message)
+        if isinstance(error, Unavailable):
+            request.setHeader(b"retry-after", str(error.retry_after).encode("ascii"))
+        return error_response(kit, request, status_for(error), error.code, error.message)
+
+    @app.handle_errors(RequestRedirect)
+    def moved(request: Request, failure: Failure) -> bytes:
+        """Werkzeug's slash redirects (``/static`` to ``/static/``), with a Location."""
+        target = urlsplit(failure.value.new_url)
+        location = target.path + (f"?{target.query}" if target.query else "")
+        request.setResponseCode(308)
+        request.setHeader(b"location", location.encode("utf-8"))
+        return b""
 
     @app.handle_errors(HTTPException)
     def unrouted(request: Request, failure: Failure) -> bytes:
         status = failure.value.code
         message = _ROUTING_MESSAGES.get(status, "The request was not understood.")
-        if _is_api(request):
-            code = _ROUTING_CODES.get(status, "invalid_request")
-            return json_response(request, status, error_body(code, message))
-        return kit.error_page(request, status, message)
+        code = _ROUTING_CODES.get(status, "invalid_request")
+        return error_response(kit, request, status, code, message)
 
     @app.handle_errors(Exception)
     def unexpected(request: Request, failure: Failure) -> bytes:
@@ -93,10 +125,10 @@ def install_error_handlers(app: Klein, kit: PageKit) -> None:
             method=request.method.decode("latin-1"),
             path=request.path.decode("latin-1", "replace"),
         )
-        if _is_api(request):
-            return json_response(
-                request, 500, error_body("internal_error", "Something went wrong on the server.")
-            )
-        return kit.error_page(
-            request, 500, "The server hit an error. It has been logged; please try again."
+        return error_response(
+            kit,
+            request,
+            500,
+            "internal_error",
+            "The server hit an error. It has been logged; please try again.",
         )

@@ -14,19 +14,23 @@ class Guards:
         self._origins = frozenset(config.origins)
         self.allow_net_http = config.allow_net_http
 
-    def client_address(self, peer_host: str, forwarded_for: str | None) -> str:
+    def client_address(self, peer_host: str | None, forwarded_for: str | None) -> str | None:
         """The client's IP: the TCP peer, or the proxy's last X-Forwarded-For hop if trusted.
 
         Only the rightmost entry was written by our own proxy; anything to its
-        left came from the client and could be forged.
+        left came from the client and could be forged. A unix-socket peer has
+        no address (None).
         """
         if self._trust_proxy and forwarded_for:
             return forwarded_for.split(",")[-1].strip()
         return peer_host
 
-    def network_allowed(self, address: str) -> bool:
+    def network_allowed(self, address: str | None) -> bool:
+        """Everyone without an allowlist; with one, only addresses inside it."""
         if not self._nets:
             return True
+        if address is None:
+            return False
         try:
             ip = ipaddress.ip_address(address.split("%", 1)[0])
         except ValueError:

@@ -1,4 +1,4 @@
-"""Request and response helpers for the Klein routes: JSON bodies, cookies, body limits."""
+"""Request and response helpers for the Klein routes: JSON bodies, CSRF rules, routing."""
 
 import json
 from collections.abc import Callable
@@ -6,14 +6,13 @@ from typing import Any
 
 from klein import Klein
 from twisted.web.server import Request
+from werkzeug.routing import IntegerConverter
 
+from iclicker import wire
 from iclicker.domain.errors import DomainError, Invalid
 from iclicker.web.guards import Guards
 
 MAX_JSON_BODY = 1024 * 1024
-# The largest body stored at all; anything bigger is discarded as it arrives
-# so a client cannot fill the disk, and the route answers 413.
-MAX_STORED_BODY = 4 * 1024 * 1024
 
 
 class TooLarge(DomainError):
@@ -28,28 +27,15 @@ class NetworkNotAllowed(DomainError):
     code = "network_not_allowed"
 
 
-class LimitedRequest(Request):
-    """A request that stops storing its body past ``MAX_STORED_BODY`` bytes."""
-
-    body_too_large = False
-    _received = 0
-
-    def handleContentChunk(self, data: bytes) -> None:
-        self._received += len(data)
-        if self._received > MAX_STORED_BODY:
-            self.body_too_large = True
-            return
-        super().handleContentChunk(data)
-
-
 def header(request: Request, name: bytes) -> str | None:
     value = request.getHeader(name)
     return value.decode("latin-1") if value is not None else None
 
 
-def client_address(request: Request, guards: Guards) -> str:
+def client_address(request: Request, guards: Guards) -> str | None:
+    """The client's IP, or None when the peer has none (a unix socket without a proxy)."""
     return guards.client_address(
-        request.getClientAddress().host, header(request, b"x-forwarded-for")
+        getattr(request.getClientAddress(), "host", None), header(request, b"x-forwarded-for")
     )
 
 
@@ -58,7 +44,7 @@ def request_scheme(request: Request, guards: Guards) -> str:
 
 
 def check_network(request: Request, guards: Guards) -> None:
-    if guards.allow_net_http and not guards.network_allowed(client_address(request, guards)):
+    if not guards.network_allowed(client_address(request, guards)):
         raise NetworkNotAllowed("Your network is not allowed to use this server.")
 
 
@@ -86,13 +72,14 @@ def read_json(request: Request) -> dict[str, Any]:
     """The request body as a JSON object, or a DomainError for the contract's 400/413."""
     if request.body_too_large:
         raise TooLarge("The request body is larger than 1 MiB.")
-    raw = request.content.read()
+    request.content.seek(0)
+    raw = request.content.read(MAX_JSON_BODY + 1)
     if len(raw) > MAX_JSON_BODY:
         raise TooLarge("The request body is larger than 1 MiB.")
     try:
-        body = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
-        raise Invalid("The request body is not valid JSON.") from None
+        body = wire.loads(raw)
+    except wire.MalformedJson as error:
+        raise Invalid(f"The request body: {error}") from None
     if not isinstance(body, dict):
         raise Invalid("The request body must be a JSON object.")
     return body
@@ -108,8 +95,10 @@ def field(body: dict[str, Any], name: str, kind: type, required: bool = True) ->
         if required:
             raise Invalid(f"The field {name!r} is required.")
         return None
-    # bool is an int in Python, but not in JSON.
-    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+    if kind is int:
+        if not wire.is_int64(value):
+            raise Invalid(f"The field {name!r} must be a 64-bit integer.")
+    elif not isinstance(value, kind):
         raise Invalid(f"The field {name!r} must be a {kind.__name__}.")
     return value
 
@@ -119,6 +108,26 @@ def json_response(request: Request, status: int, body: Any) -> bytes:
     request.setHeader(b"content-type", b"application/json")
     request.setHeader(b"cache-control", b"no-store")
     return json.dumps(body, separators=(",", ":")).encode("utf-8")
+
+
+class IdConverter(IntegerConverter):
+    """``<id:name>``: a positive database id; anything longer or larger is no route (404).
+
+    Werkzeug's ``int`` converter takes any number of digits, which reach the
+    database as integers it cannot bind.
+    """
+
+    regex = r"\d{1,19}"
+
+    def __init__(self, map, *args, **kwargs) -> None:
+        super().__init__(map, min=1, max=wire.MAX_INT)
+
+
+def make_app() -> Klein:
+    """A Klein app whose routes may use ``<id:...>``."""
+    app = Klein()
+    app.url_map.converters["id"] = IdConverter
+    return app
 
 
 def add_route(

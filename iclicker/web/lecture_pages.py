@@ -6,8 +6,9 @@ from twisted.web.server import Request
 from iclicker.domain.errors import NotFound
 from iclicker.domain.lecture_values import check_title, lecture_json, normalise_join_code
 from iclicker.domain.lectures import Lectures
+from iclicker.web.forms import form_value
 from iclicker.web.http import add_route
-from iclicker.web.pagekit import PageKit, form_value, redirect
+from iclicker.web.pagekit import PageKit, redirect
 
 
 class LecturePages:
@@ -18,7 +19,7 @@ class LecturePages:
     def install(self, app: Klein) -> None:
         add_route(app, "/lectures", self.dashboard, ["GET"])
         add_route(app, "/lectures", self.start, ["POST"])
-        add_route(app, "/lectures/<int:lecture_id>", self.lecture, ["GET"])
+        add_route(app, "/lectures/<id:lecture_id>", self.lecture, ["GET"])
         add_route(app, "/join", self.join_form, ["GET"])
         add_route(app, "/join/<code>", self.join, ["GET"])
 

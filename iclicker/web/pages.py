@@ -7,9 +7,10 @@ from iclicker.auth.sessions import Sessions
 from iclicker.domain.accounts import Accounts, User
 from iclicker.domain.errors import DomainError
 from iclicker.web.cookies import clear_session_cookie, session_token, start_session
+from iclicker.web.forms import form_value
 from iclicker.web.guards import Guards
 from iclicker.web.http import add_route
-from iclicker.web.pagekit import PageKit, form_value, redirect, safe_next
+from iclicker.web.pagekit import PageKit, redirect, safe_next
 
 
 class AccountPages:

@@ -1,4 +1,4 @@
-"""The one HTTP port's routes: health, static files, the WebSocket, the API and the pages."""
+"""The one HTTP port's routes that are not features: health, static files, WebSocket upgrade."""
 
 from klein import Klein
 from twisted.web.resource import IResource
@@ -6,21 +6,34 @@ from twisted.web.server import Request
 from twisted.web.static import File
 
 from iclicker.store.db import Database
-from iclicker.web.http import add_route, json_response
+from iclicker.web.guards import Guards
+from iclicker.web.http import add_route, check_network, check_origin, json_response
 from iclicker.web.templating import resource_dir
 
 
-def _ping_txn(txn) -> None:
-    txn.execute("SELECT 1")
+class StaticFiles(File):
+    """``static/`` without directory listings; a missing file gets the site's 404."""
+
+    def directoryListing(self) -> IResource:
+        return self.childNotFound
+
+    def createSimilarFile(self, path: str) -> File:
+        similar = super().createSimilarFile(path)
+        similar.childNotFound = self.childNotFound
+        return similar
 
 
-class Plumbing:
-    """The routes that are not features: health check, static files, WebSocket upgrade."""
+class CoreRoutes:
+    """Health check, static files, and the WebSocket upgrade's first checks."""
 
-    def __init__(self, database: Database, websocket: IResource) -> None:
+    def __init__(
+        self, database: Database, websocket: IResource, guards: Guards, not_found: IResource
+    ) -> None:
         self._database = database
         self._websocket = websocket
-        self._static = File(str(resource_dir("static")))
+        self._guards = guards
+        self._static = StaticFiles(str(resource_dir("static")))
+        self._static.childNotFound = not_found
 
     def install(self, app: Klein) -> None:
         add_route(app, "/healthz", self.healthz, ["GET"])
@@ -29,11 +42,20 @@ class Plumbing:
 
     async def healthz(self, request: Request) -> bytes:
         """200 once the database answers; load balancers and Docker poll this."""
-        await self._database.run(_ping_txn)
+        await self._database.ping()
         return json_response(request, 200, {"status": "ok"})
 
     def static(self, request: Request) -> IResource:
         return self._static
 
     def websocket(self, request: Request) -> IResource:
+        """Every WebSocket endpoint: the allowlist (always) and Origin, before Autobahn.
+
+        Checked here on the HTTP request, in the contract's order, so that a
+        refused network or a foreign, ``null`` or malformed Origin gets 403
+        whatever Autobahn would make of it; each endpoint's protocol then
+        checks the session and its own admission rule.
+        """
+        check_network(request, self._guards)
+        check_origin(request, self._guards)
         return self._websocket

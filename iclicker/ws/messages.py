@@ -5,6 +5,8 @@ from typing import Any
 
 from autobahn.websocket.protocol import PreparedMessage
 
+from iclicker import wire
+
 MAX_MESSAGE_BYTES = 65536
 
 # Fields each client message type must carry, with their JSON types.
@@ -38,9 +40,9 @@ def decode(payload: bytes, is_binary: bool) -> dict[str, Any]:
     if is_binary:
         raise BadMessage("Binary frames are not understood; send JSON text.")
     try:
-        message = json.loads(payload)
-    except ValueError:
-        raise BadMessage("The frame is not valid JSON.") from None
+        message = wire.loads(payload)
+    except wire.MalformedJson as error:
+        raise BadMessage(str(error)) from None
     if not isinstance(message, dict):
         raise BadMessage("A message is a JSON object.")
     kind = message.get("type")
@@ -49,7 +51,10 @@ def decode(payload: bytes, is_binary: bool) -> dict[str, Any]:
         raise BadMessage(f"Unknown message type {kind!r}.")
     for name, expected in fields.items():
         value = message.get(name)
-        if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
+        if expected is int:
+            if not wire.is_int64(value):
+                raise BadMessage(f"{kind}: the field {name!r} must be a 64-bit integer.")
+        elif not isinstance(value, expected):
             raise BadMessage(f"{kind}: the field {name!r} must be a {expected.__name__}.")
     return message
 

@@ -1,7 +1,8 @@
 """One lecture WebSocket: admission in the handshake, then frames to domain calls and back.
 
-The socket is admitted only after the guards pass, in the contract's order:
-network allowlist (403), Origin (403), session (401), join code (404).
+The HTTP route in front has already checked the network allowlist and the
+Origin (403); here come the session (401) and the join code (404), in the
+contract's order.
 """
 
 from typing import Any
@@ -9,17 +10,17 @@ from typing import Any
 from autobahn.twisted.websocket import WebSocketServerProtocol
 from autobahn.websocket.types import ConnectionDeny, ConnectionRequest
 from twisted.internet.defer import Deferred
-from twisted.internet.interfaces import IPushProducer, ISSLTransport
+from twisted.internet.interfaces import IPushProducer
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 from zope.interface import implementer
 
+from iclicker.auth.sessions import SESSION_COOKIE
 from iclicker.domain.accounts import User
 from iclicker.domain.errors import DomainError
 from iclicker.domain.lecture_values import instructor_group, lecture_group
 from iclicker.domain.lectures import LiveLecture
 from iclicker.groups.interface import IGroupMember
-from iclicker.web.cookies import SESSION_COOKIE
 from iclicker.ws.messages import BadMessage, decode, encode, error_frame
 from iclicker.ws.ratelimit import RateLimiter
 
@@ -27,6 +28,8 @@ PATH_PREFIX = "/ws/lectures/"
 CLOSE_GOING_AWAY = 1001
 CLOSE_POLICY = 1008
 CLOSE_LECTURE_ENDED = 4000
+MAX_ANSWERS_IN_FLIGHT = 8
+"""Answers of one socket waiting for their commit; more are refused with rate_limited."""
 
 # Module-level: autobahn gives protocols a ``log`` of its own (txaio's, with
 # its debug chatter filtered), which a class attribute would replace.
@@ -35,7 +38,7 @@ log = Logger()
 
 def session_token_from(cookie_header: str | None) -> str | None:
     """The session cookie's value, tolerating other cookies that strict parsers reject."""
-    name = SESSION_COOKIE.decode("ascii")
+    name = SESSION_COOKIE
     for pair in (cookie_header or "").split(";"):
         key, _, value = pair.strip().partition("=")
         if key == name and value:
@@ -52,29 +55,26 @@ class LectureProtocol(WebSocketServerProtocol):
     """Set once the socket has joined its lecture's groups, cleared when it leaves."""
     _write_paused = False
     _unsent_bytes = 0
+    _answers_in_flight = 0
 
     # -- handshake ------------------------------------------------------------
 
     def onConnect(self, request: ConnectionRequest) -> Deferred:
-        return Deferred.fromCoroutine(self._admit(request))
+        return Deferred.fromCoroutine(self._admit_safely(request))
+
+    async def _admit_safely(self, request: ConnectionRequest) -> None:
+        """Admit or refuse; a bug is a logged 500 without its details on the wire."""
+        try:
+            await self._admit(request)
+        except ConnectionDeny:
+            raise
+        except Exception:
+            log.failure("Admitting a lecture socket failed")
+            raise ConnectionDeny(500, "internal error") from None
 
     async def _admit(self, request: ConnectionRequest) -> None:
         factory = self.factory
-        guards = factory.guards
-        headers = request.headers
-        address = guards.client_address(
-            self.transport.getPeer().host, headers.get("x-forwarded-for")
-        )
-        if not guards.network_allowed(address):
-            raise ConnectionDeny(403, "network not allowed")
-        origin = headers.get("origin")
-        if origin is not None:
-            scheme = guards.scheme(
-                ISSLTransport.providedBy(self.transport), headers.get("x-forwarded-proto")
-            )
-            if not guards.origin_allowed(origin, scheme, headers.get("host")):
-                raise ConnectionDeny(403, "origin not allowed")
-        user = await factory.sessions.user(session_token_from(headers.get("cookie")))
+        user = await factory.sessions.user(session_token_from(request.headers.get("cookie")))
         if user is None:
             raise ConnectionDeny(401, "log in first")
         live = None
@@ -101,7 +101,7 @@ class LectureProtocol(WebSocketServerProtocol):
         # transport's producer; take its place to hear when the client lags.
         self.transport.unregisterProducer()
         self.transport.registerProducer(self, True)
-        factory.connections.add(self)
+        factory.add_connection(self, self._user.id)
         factory.groups.group_add(lecture_group(lecture_id), self)
         if self._role == "instructor":
             factory.groups.group_add(instructor_group(lecture_id), self)
@@ -111,7 +111,7 @@ class LectureProtocol(WebSocketServerProtocol):
     def connectionLost(self, reason: Failure) -> None:
         super().connectionLost(reason)
         factory = self.factory
-        factory.connections.discard(self)
+        factory.discard_connection(self, self._user.id if self._user else None)
         live, self._live = self._live, None
         if live is None:
             return
@@ -165,6 +165,13 @@ class LectureProtocol(WebSocketServerProtocol):
     # -- incoming ---------------------------------------------------------------
 
     def onMessage(self, payload: bytes, isBinary: bool) -> None:
+        """Any frame gets an answer and leaves the socket open, even if handling it fails."""
+        try:
+            self._handle(payload, isBinary)
+        except Exception:
+            self._failed(Failure())
+
+    def _handle(self, payload: bytes, isBinary: bool) -> None:
         now = self.factory.clock.seconds()
         if not self._limiter.allow(now):
             if self._limiter.should_close(now):
@@ -181,20 +188,27 @@ class LectureProtocol(WebSocketServerProtocol):
             self._send({"type": "pong"})
         elif self._role == "instructor":
             self._send(error_frame("forbidden", "Instructors do not answer questions."))
+        elif self._answers_in_flight >= MAX_ANSWERS_IN_FLIGHT:
+            self._send(
+                error_frame("rate_limited", "Wait for your answers to be recorded, then resend.")
+            )
         else:
+            self._answers_in_flight += 1
             Deferred.fromCoroutine(
                 self._answer(message["question_id"], message["choice"])
             ).addErrback(self._failed)
 
     async def _answer(self, question_id: int, choice: str) -> None:
-        live = self._live
-        if live is None:
-            return
         try:
+            live = self._live
+            if live is None:
+                return
             await self.factory.lectures.answer(live, self._user.id, question_id, choice)
         except DomainError as error:
             self._send(error_frame(error.code, error.message))
             return
+        finally:
+            self._answers_in_flight -= 1
         self._send({"type": "answer_ack", "question_id": question_id, "choice": choice})
 
     def _failed(self, failure: Failure) -> None:

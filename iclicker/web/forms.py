@@ -1,0 +1,45 @@
+"""HTML form fields, read by the routes that take forms (never by the request itself)."""
+
+from urllib.parse import parse_qs
+
+from twisted.web.server import Request
+
+from iclicker.domain.errors import Invalid
+from iclicker.web.http import TooLarge, header
+
+MAX_FORM_BODY = 64 * 1024
+
+
+def _fields(request: Request) -> dict[str, str]:
+    """The query string's fields, overridden by a urlencoded POST body's; parsed once."""
+    cached = getattr(request, "_iclicker_form", None)
+    if cached is not None:
+        return cached
+    fields: dict[str, str] = {}
+    query = request.uri.split(b"?", 1)[1] if b"?" in request.uri else b""
+    for source in (query, _urlencoded_body(request)):
+        parsed = parse_qs(source.decode("utf-8", "replace"), keep_blank_values=True)
+        fields.update((name, values[0]) for name, values in parsed.items())
+    request._iclicker_form = fields
+    return fields
+
+
+def _urlencoded_body(request: Request) -> bytes:
+    media_type = (header(request, b"content-type") or "").split(";", 1)[0].strip().lower()
+    if request.method != b"POST" or media_type != "application/x-www-form-urlencoded":
+        return b""
+    if request.body_too_large:
+        raise TooLarge("The form is too large.")
+    request.content.seek(0)
+    body = request.content.read(MAX_FORM_BODY + 1)
+    if len(body) > MAX_FORM_BODY:
+        raise TooLarge("The form is too large.")
+    return body
+
+
+def form_value(request: Request, name: str) -> str | None:
+    """The field ``name`` (a body field wins over the query's), or None."""
+    value = _fields(request).get(name)
+    if value is not None and "\0" in value:
+        raise Invalid("Form fields may not contain the character U+0000.")
+    return value

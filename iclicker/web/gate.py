@@ -1,0 +1,49 @@
+"""The site's root resource: checks every request before any route or file sees it."""
+
+from collections.abc import Callable
+
+from twisted.web.resource import IResource, Resource
+from twisted.web.server import Request
+
+from iclicker.web.guards import Guards
+from iclicker.web.http import client_address
+
+Refuse = Callable[[Request, int, str, str], bytes]
+
+UNGUARDED = b"/healthz"
+"""Load balancers and Docker poll this from wherever they run."""
+
+
+class Gate(Resource):
+    """Refuses what no route should see: a path that is not UTF-8, a network not allowed.
+
+    With ``--allow-net-http`` the allowlist covers everything but
+    ``/healthz`` here, in one place: API, pages, static files, unknown paths
+    and the WebSocket upgrade alike.
+    """
+
+    isLeaf = True
+
+    def __init__(self, routes: IResource, guards: Guards, refuse: Refuse) -> None:
+        super().__init__()
+        self._routes = routes
+        self._guards = guards
+        self._refuse = refuse
+
+    def render(self, request: Request) -> bytes | int:
+        try:
+            request.path.decode("utf-8")
+        except UnicodeDecodeError:
+            return self._refuse(request, 400, "invalid_request", "The address is not valid UTF-8.")
+        if (
+            self._guards.allow_net_http
+            and request.path != UNGUARDED
+            and not self._guards.network_allowed(client_address(request, self._guards))
+        ):
+            return self._refuse(
+                request,
+                403,
+                "network_not_allowed",
+                "Your network is not allowed to use this server.",
+            )
+        return self._routes.render(request)

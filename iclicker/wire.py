@@ -1,0 +1,70 @@
+"""JSON from clients, read defensively: bounded nesting, no NaN, no U+0000, 64-bit ints.
+
+HTTP bodies and WebSocket frames both come through here, so a body nested a
+hundred thousand levels deep (which would exhaust Python's recursion) or an
+id that SQLite cannot bind is refused the same way everywhere.
+"""
+
+import json
+import re
+from typing import Any
+
+MAX_DEPTH = 32
+MIN_INT, MAX_INT = -(2**63), 2**63 - 1
+"""What SQLite and PostgreSQL can store in an integer column."""
+
+_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
+_BRACKET = re.compile(rb"[\[\]{}]")
+
+
+class MalformedJson(ValueError):
+    """Input that is not JSON this server accepts; the message says why."""
+
+
+def _too_deep(raw: bytes) -> bool:
+    # Cheap first: a text with few brackets cannot be deep (every answer frame).
+    if raw.count(b"[") + raw.count(b"{") <= MAX_DEPTH:
+        return False
+    depth = 0
+    for bracket in _BRACKET.finditer(_STRING.sub(b'""', raw)):
+        if bracket.group() in (b"[", b"{"):
+            depth += 1
+            if depth > MAX_DEPTH:
+                return True
+        else:
+            depth -= 1
+    return False
+
+
+def _refuse_constant(name: str) -> None:
+    raise MalformedJson(f"{name} is not JSON.")
+
+
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\0" in value
+    if isinstance(value, dict):
+        return any(_has_nul(key) or _has_nul(item) for key, item in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(item) for item in value)
+    return False
+
+
+def loads(raw: bytes) -> Any:
+    """Parse ``raw`` as JSON, or raise ``MalformedJson`` with a sentence for the client."""
+    if _too_deep(raw):
+        raise MalformedJson(f"The JSON is nested more than {MAX_DEPTH} levels deep.")
+    try:
+        value = json.loads(raw, parse_constant=_refuse_constant)
+    except MalformedJson:
+        raise
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        raise MalformedJson("This is not valid JSON.") from None
+    if b"u0000" in raw and _has_nul(value):
+        raise MalformedJson("Text may not contain the character U+0000.")
+    return value
+
+
+def is_int64(value: Any) -> bool:
+    """A JSON integer (not a boolean) that fits a database integer column."""
+    return isinstance(value, int) and not isinstance(value, bool) and MIN_INT <= value <= MAX_INT
