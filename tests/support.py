@@ -31,7 +31,7 @@ async def start_server(db_path: str, *extra: str):
     service = makeService(options)
     service.startService()
     port = await service.getServiceNamed("http")._waitingForPort
-    return Server(service, port.getHost().port, db_path)
+    return Server(service, getattr(port.getHost(), "port", 0), db_path)
 
 
 @attrs.define
@@ -240,3 +240,58 @@ def artifact_dir() -> str:
     path = os.environ.get("ICLICKER_ARTIFACTS", os.path.join(os.getcwd(), "test-artifacts"))
     os.makedirs(path, exist_ok=True)
     return path
+
+
+# -- lecture scenes -------------------------------------------------------------
+
+
+async def instructor(server, name: str = "prof") -> User:
+    make_account(server.db_path, name, "instructor")
+    user = User(server)
+    assert (await user.login(name)).code == 200
+    return user
+
+
+async def students(server, count: int, prefix: str = "student") -> list[User]:
+    users = [User(server) for _ in range(count)]
+    await gather(*(user.register(f"{prefix}{i:03d}") for i, user in enumerate(users)))
+    return users
+
+
+async def start_lecture(prof: User) -> dict:
+    response = await prof.post("/api/lectures", {"title": "Physics 101"})
+    assert response.code == 201
+    return body_of(response)["lecture"]
+
+
+async def ask(
+    prof: User, lecture: dict, text="2 + 2?", choices=("3", "4", "5"), correct="4"
+) -> dict:
+    body = {"text": text, "choices": list(choices)}
+    if correct is not None:
+        body["correct"] = correct
+    response = await prof.post(f"/api/lectures/{lecture['id']}/questions", body)
+    assert response.code == 201, response.body
+    return body_of(response)["question"]
+
+
+@attrs.frozen
+class Scene:
+    """An instructor's lecture with one student connected (and maybe a question open)."""
+
+    prof: User
+    student: User
+    lecture: dict
+    question: dict | None
+    client: SocketClient
+    hello: dict
+
+
+async def one_student(server, with_question: bool = True) -> Scene:
+    prof = await instructor(server)
+    (student,) = await students(server, 1)
+    lecture = await start_lecture(prof)
+    question = await ask(prof, lecture) if with_question else None
+    client = await connect(server, lecture["join_code"], student)
+    hello = await client.next_of("hello")
+    return Scene(prof, student, lecture, question, client, hello)

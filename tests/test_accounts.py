@@ -3,10 +3,17 @@
 import pytest
 import pytest_twisted
 from twisted.internet import reactor
+from twisted.internet.defer import Deferred
 
-from iclicker.auth.passwords import PasswordHasher
+from iclicker.auth.passwords import MAX_WAITING, PasswordHasher
 from iclicker.domain.accounts import LOCK_DURATION, Accounts
-from iclicker.domain.errors import BadCredentials, Conflict, Invalid, TooManyAttempts
+from iclicker.domain.errors import (
+    BadCredentials,
+    Conflict,
+    Invalid,
+    TooManyAttempts,
+    Unavailable,
+)
 from iclicker.store.db import Database, prepare
 from iclicker.store.sessions import SessionStore
 from iclicker.store.users import UserStore
@@ -98,3 +105,30 @@ async def test_unknown_usernames_are_throttled_alike(accounts):
     for _ in range(5):
         await _fails(accounts.login("ghost", PASSWORD), BadCredentials)
     await _fails(accounts.login("Ghost", PASSWORD), TooManyAttempts)
+
+
+@pytest_twisted.ensureDeferred
+async def test_overlong_passwords_and_malformed_usernames_fail_like_wrong_ones(accounts):
+    """Over 72 bytes cannot match (bcrypt would raise); a malformed name is never a key."""
+    await accounts.register("ada", "correct horse", None)
+    with pytest.raises(BadCredentials):
+        await accounts.login("ada", "correct horse" + "x" * 100)
+    for name in ["a" * 5000, "no spaces", "", "ab"]:
+        with pytest.raises(BadCredentials):
+            await accounts.login(name, "correct horse")
+    assert (await accounts.login("ADA", "correct horse")).username == "ada"
+
+
+@pytest_twisted.ensureDeferred
+async def test_the_bcrypt_queue_is_bounded():
+    """Past MAX_WAITING queued jobs the hasher says Unavailable instead of queueing more."""
+    hasher = PasswordHasher(reactor, rounds=4)  # never started: its jobs wait forever
+    waiting = [
+        Deferred.fromCoroutine(hasher.check("a password", "$2b$04$x")) for _ in range(MAX_WAITING)
+    ]
+    with pytest.raises(Unavailable):
+        await hasher.check("one more", "$2b$04$x")
+    assert not any(job.called for job in waiting)
+    for job in waiting:
+        job.cancel()
+        job.addErrback(lambda failure: None)

@@ -3,11 +3,12 @@
 import pytest
 import pytest_twisted
 from twisted.internet import reactor
+from twisted.internet.defer import Deferred
 from zope.interface import implementer
 
 from iclicker.domain.accounts import User
 from iclicker.domain.answer_writer import AnswerWriter
-from iclicker.domain.errors import Conflict, Forbidden, Invalid, NotFound
+from iclicker.domain.errors import Conflict, Forbidden, Invalid, NotFound, Unavailable
 from iclicker.domain.lecture_values import (
     JOIN_CODE_ALPHABET,
     check_question,
@@ -17,7 +18,7 @@ from iclicker.domain.lecture_values import (
 from iclicker.domain.lectures import TALLY_INTERVAL, Lectures
 from iclicker.groups.interface import IGroups
 from iclicker.store.db import Database, connect, prepare
-from iclicker.store.lectures import LectureStore
+from iclicker.store.lectures import Answer, LectureStore
 
 PROF = User(1, "prof", "Prof", "instructor")
 OTHER_PROF = User(2, "other", "Other", "instructor")
@@ -249,3 +250,33 @@ async def test_a_new_process_resumes_the_open_question(database, groups, clock, 
     assert hello["question"]["id"] == question.id
     assert hello["my_answer"] == "b"
     assert restarted.tally(resumed)["counts"] == {"a": 0, "b": 1}
+
+
+@pytest_twisted.ensureDeferred
+async def test_ask_refuses_a_lecture_ended_after_its_own_check(lectures, database):
+    """An end committed between ask's check and its write leaves no open question behind."""
+    lecture = await lectures.create(PROF, "Physics")
+    await lectures.open_by_code(lecture.join_code)  # the live cache still says "open"
+    store = LectureStore(database)
+    await store.end(lecture.id, 1.0)  # another request's end, committed in between
+    await _raises(lectures.ask(PROF, lecture.id, "Q", ("a", "b"), None), Conflict)
+    state = await store.questions(lecture.id)
+    assert state == []
+
+
+class StalledStore:
+    """A lecture store whose answer writes never finish."""
+
+    async def store_answers(self, answers):
+        await Deferred()
+
+
+@pytest_twisted.ensureDeferred
+async def test_the_answer_queue_is_bounded():
+    """While a batch is being written, at most ``limit`` answers wait; then Unavailable."""
+    writer = AnswerWriter(StalledStore(), limit=3)
+    first = writer.record(Answer(1, 1, "a", 0.0))  # goes to the database at once
+    queued = [writer.record(Answer(1, user, "a", 0.0)) for user in (2, 3, 4)]
+    with pytest.raises(Unavailable):
+        writer.record(Answer(1, 5, "a", 0.0))
+    assert not first.called and not any(answer.called for answer in queued)

@@ -4,7 +4,13 @@ import pytest
 import pytest_twisted
 from twisted.internet import reactor
 
-from iclicker.auth.sessions import IDLE_LIFETIME, REMEMBER_LIFETIME, Sessions, Sweeper
+from iclicker.auth.sessions import (
+    IDLE_LIFETIME,
+    REMEMBER_LIFETIME,
+    SWEEP_INTERVAL,
+    Sessions,
+    Sweeper,
+)
 from iclicker.domain.accounts import FAILURE_WINDOW
 from iclicker.store.db import Database, connect, prepare
 from iclicker.store.sessions import SessionStore, ThrottleRow
@@ -92,3 +98,33 @@ async def test_sweeper_removes_expired_sessions_and_stale_throttles(sessions_db,
     assert await store.throttle("stale") == ThrottleRow()
     assert (await store.throttle("locked")).locked_until is not None
     assert (await store.throttle("recent")).recent_failures == (now,)
+
+
+class FlakyStore:
+    """A session store whose first sweep fails (a locked or unreachable database)."""
+
+    def __init__(self) -> None:
+        self.sweeps = 0
+
+    async def delete_expired(self, now: float) -> int:
+        self.sweeps += 1
+        if self.sweeps == 1:
+            raise RuntimeError("database is locked")
+        return 0
+
+    async def delete_stale_throttles(self, now: float, window: float) -> int:
+        return 0
+
+
+def test_a_failed_sweep_does_not_stop_the_sweeper(clock):
+    """The hourly sweep runs again after one that failed."""
+    store = FlakyStore()
+    sweeper = Sweeper(store, clock)
+    sweeper.startService()
+    try:
+        assert store.sweeps == 1
+        clock.advance(SWEEP_INTERVAL)
+        clock.advance(SWEEP_INTERVAL)
+        assert store.sweeps == 3
+    finally:
+        sweeper.stopService()

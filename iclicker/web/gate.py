@@ -1,6 +1,7 @@
 """The site's root resource: checks every request before any route or file sees it."""
 
 from collections.abc import Callable
+from urllib.parse import unquote_to_bytes
 
 from twisted.web.resource import IResource, Resource
 from twisted.web.server import Request
@@ -32,7 +33,7 @@ class Gate(Resource):
 
     def render(self, request: Request) -> bytes | int:
         try:
-            request.path.decode("utf-8")
+            unquote_to_bytes(request.path).decode("utf-8")
         except UnicodeDecodeError:
             return self._refuse(request, 400, "invalid_request", "The address is not valid UTF-8.")
         if (

@@ -8,15 +8,18 @@ import attrs
 import pytest
 import pytest_twisted
 from support import (
-    SocketClient,
     User,
+    ask,
     body_of,
     connect,
     gather,
     handshake_status,
-    make_account,
+    instructor,
+    one_student,
     sleep,
+    start_lecture,
     start_server,
+    students,
 )
 from twisted.internet import reactor
 from twisted.internet.defer import Deferred
@@ -24,58 +27,6 @@ from twisted.internet.endpoints import TCP4ClientEndpoint, connectProtocol
 from twisted.internet.protocol import Protocol
 
 STUDENTS = 30
-
-
-async def instructor(server, name: str = "prof") -> User:
-    make_account(server.db_path, name, "instructor")
-    user = User(server)
-    assert (await user.login(name)).code == 200
-    return user
-
-
-async def students(server, count: int) -> list[User]:
-    users = [User(server) for _ in range(count)]
-    await gather(*(user.register(f"student{i:03d}") for i, user in enumerate(users)))
-    return users
-
-
-async def start_lecture(prof: User) -> dict:
-    response = await prof.post("/api/lectures", {"title": "Physics 101"})
-    assert response.code == 201
-    return body_of(response)["lecture"]
-
-
-async def ask(
-    prof: User, lecture: dict, text="2 + 2?", choices=("3", "4", "5"), correct="4"
-) -> dict:
-    body = {"text": text, "choices": list(choices)}
-    if correct is not None:
-        body["correct"] = correct
-    response = await prof.post(f"/api/lectures/{lecture['id']}/questions", body)
-    assert response.code == 201, response.body
-    return body_of(response)["question"]
-
-
-@attrs.frozen
-class Scene:
-    """An instructor's lecture with one student connected (and maybe a question open)."""
-
-    prof: User
-    student: User
-    lecture: dict
-    question: dict | None
-    client: SocketClient
-    hello: dict
-
-
-async def one_student(server, with_question: bool = True) -> Scene:
-    prof = await instructor(server)
-    (student,) = await students(server, 1)
-    lecture = await start_lecture(prof)
-    question = await ask(prof, lecture) if with_question else None
-    client = await connect(server, lecture["join_code"], student)
-    hello = await client.next_of("hello")
-    return Scene(prof, student, lecture, question, client, hello)
 
 
 async def wait_for_tally(socket_client, **expected) -> dict:

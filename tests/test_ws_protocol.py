@@ -1,0 +1,90 @@
+"""The lecture socket's frame handling in memory: in-flight limit and last-resort errors."""
+
+import json
+
+from twisted.internet.defer import Deferred
+from twisted.internet.task import Clock
+
+from iclicker.domain.accounts import User
+from iclicker.ws.protocol import MAX_ANSWERS_IN_FLIGHT, LectureProtocol
+from iclicker.ws.ratelimit import RateLimiter
+
+STUDENT = User(10, "s", "S", "student")
+
+
+class HangingLectures:
+    """Answers that wait for a commit until the test releases them."""
+
+    def __init__(self) -> None:
+        self.pending: list[Deferred] = []
+
+    async def answer(self, live, user_id, question_id, choice) -> None:
+        waiting: Deferred = Deferred()
+        self.pending.append(waiting)
+        await waiting
+
+
+class BrokenLectures:
+    async def answer(self, live, user_id, question_id, choice) -> None:
+        raise KeyError("a bug")
+
+
+class FakeFactory:
+    def __init__(self, lectures) -> None:
+        self.clock = Clock()
+        self.lectures = lectures
+
+
+def open_socket(lectures) -> tuple[LectureProtocol, list[dict]]:
+    protocol = LectureProtocol()
+    protocol.factory = FakeFactory(lectures)
+    protocol.state = protocol.STATE_OPEN
+    protocol._user = STUDENT
+    protocol._live = object()
+    protocol._limiter = RateLimiter(updated=0.0)
+    sent: list[dict] = []
+    protocol.sendMessage = lambda payload, *args, **kwargs: sent.append(json.loads(payload))
+    return protocol, sent
+
+
+def answer(protocol: LectureProtocol, number: int) -> None:
+    frame = {"type": "answer", "question_id": 1, "choice": str(number)}
+    protocol.onMessage(json.dumps(frame).encode(), False)
+
+
+def test_answers_waiting_for_their_commit_are_bounded_per_socket():
+    """Past 8 answers in flight a socket gets rate_limited; acks free the slots again."""
+    lectures = HangingLectures()
+    protocol, sent = open_socket(lectures)
+    for number in range(MAX_ANSWERS_IN_FLIGHT + 2):
+        answer(protocol, number)
+    assert len(lectures.pending) == MAX_ANSWERS_IN_FLIGHT
+    assert [message["code"] for message in sent] == ["rate_limited", "rate_limited"]
+    lectures.pending[0].callback(None)
+    assert sent[-1] == {"type": "answer_ack", "question_id": 1, "choice": "0"}
+    answer(protocol, 99)
+    assert len(lectures.pending) == MAX_ANSWERS_IN_FLIGHT + 1
+
+
+def test_a_bug_while_answering_is_an_internal_error_frame():
+    """An unexpected exception becomes an internal_error frame; the socket is not closed."""
+    protocol, sent = open_socket(BrokenLectures())
+    answer(protocol, 1)
+    assert sent == [
+        {
+            "type": "error",
+            "code": "internal_error",
+            "message": "The server could not handle that message.",
+        }
+    ]
+    assert protocol.state == protocol.STATE_OPEN
+    assert protocol._answers_in_flight == 0
+
+
+def test_a_bug_in_frame_handling_itself_keeps_the_socket():
+    """Even a failure outside the answer coroutine answers internal_error."""
+    protocol, sent = open_socket(HangingLectures())
+    protocol._limiter = None  # any attribute error on the hot path
+    protocol.onMessage(b'{"type": "ping"}', False)
+    assert sent[-1]["code"] == "internal_error"
+    assert protocol.state == protocol.STATE_OPEN
