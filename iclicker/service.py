@@ -28,6 +28,7 @@ from iclicker.web.guards import Guards
 from iclicker.web.http import make_app
 from iclicker.web.lecture_pages import LecturePages
 from iclicker.web.lectures_api import LecturesApi
+from iclicker.web.openapi import ApiDescription, load_description
 from iclicker.web.pagekit import PageKit
 from iclicker.web.pages import AccountPages
 from iclicker.web.request import IclickerRequest
@@ -100,7 +101,9 @@ def build_service(config: Config, reactor) -> MultiService:
     LecturesApi(lectures, sessions, guards).install(app)
     AccountPages(kit, accounts, sessions, guards).install(app)
     LecturePages(kit, lectures).install(app)
+    ApiDescription(load_description()).install(app)
     install_error_handlers(app, kit)
+    root.app = app  # for tests that compare the routes with docs/openapi.yaml
 
     # Forms and uploads are parsed by the routes that take them, after their
     # checks, never by Twisted for every request on the reactor thread.

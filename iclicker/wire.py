@@ -1,4 +1,4 @@
-"""JSON from clients, read defensively: bounded nesting, no NaN, no U+0000, 64-bit ints.
+"""JSON from clients, read defensively: bounded nesting, no NaN, 64-bit ints, no U+0000.
 
 HTTP bodies and WebSocket frames both come through here, so a body nested a
 hundred thousand levels deep (which would exhaust Python's recursion) or an
@@ -40,16 +40,6 @@ def _refuse_constant(name: str) -> None:
     raise MalformedJson(f"{name} is not JSON.")
 
 
-def _has_nul(value: Any) -> bool:
-    if isinstance(value, str):
-        return "\0" in value
-    if isinstance(value, dict):
-        return any(_has_nul(key) or _has_nul(item) for key, item in value.items())
-    if isinstance(value, list):
-        return any(_has_nul(item) for item in value)
-    return False
-
-
 def loads(raw: bytes) -> Any:
     """Parse ``raw`` as JSON, or raise ``MalformedJson`` with a sentence for the client."""
     if _too_deep(raw):
@@ -60,11 +50,30 @@ def loads(raw: bytes) -> Any:
         raise
     except (ValueError, UnicodeDecodeError, RecursionError):
         raise MalformedJson("This is not valid JSON.") from None
-    if b"u0000" in raw and _has_nul(value):
-        raise MalformedJson("Text may not contain the character U+0000.")
     return value
 
 
-def is_int64(value: Any) -> bool:
-    """A JSON integer (not a boolean) that fits a database integer column."""
-    return isinstance(value, int) and not isinstance(value, bool) and MIN_INT <= value <= MAX_INT
+def has_nul(value: Any) -> bool:
+    """Does this string, or any string in this list, contain U+0000?
+
+    The contract refuses it in every field read (PostgreSQL cannot store
+    it); fields a server ignores may hold anything.
+    """
+    if isinstance(value, str):
+        return "\0" in value
+    if isinstance(value, list):
+        return any(has_nul(item) for item in value)
+    return False
+
+
+def as_int64(value: Any) -> int | None:
+    """The JSON integer that fits a database integer column, else None.
+
+    JSON has one number type: ``5.0`` is the integer 5 (as JSON Schema says),
+    ``true`` is not a number at all.
+    """
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, int) and not isinstance(value, bool) and MIN_INT <= value <= MAX_INT:
+        return value
+    return None

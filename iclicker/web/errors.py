@@ -12,7 +12,7 @@ from twisted.logger import Logger
 from twisted.python.failure import Failure
 from twisted.web.resource import Resource
 from twisted.web.server import Request
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
 from werkzeug.routing import RequestRedirect
 
 from iclicker.domain.errors import (
@@ -113,6 +113,8 @@ def install_error_handlers(app: Klein, kit: PageKit) -> None:
     @app.handle_errors(HTTPException)
     def unrouted(request: Request, failure: Failure) -> bytes:
         status = failure.value.code
+        if isinstance(failure.value, MethodNotAllowed) and failure.value.valid_methods:
+            request.setHeader(b"allow", ", ".join(failure.value.valid_methods).encode("ascii"))
         message = _ROUTING_MESSAGES.get(status, "The request was not understood.")
         code = _ROUTING_CODES.get(status, "invalid_request")
         return error_response(kit, request, status, code, message)

@@ -6,7 +6,7 @@ from typing import Any
 
 from klein import Klein
 from twisted.web.server import Request
-from werkzeug.routing import IntegerConverter
+from werkzeug.routing import BaseConverter
 
 from iclicker import wire
 from iclicker.domain.errors import DomainError, Invalid
@@ -96,10 +96,13 @@ def field(body: dict[str, Any], name: str, kind: type, required: bool = True) ->
             raise Invalid(f"The field {name!r} is required.")
         return None
     if kind is int:
-        if not wire.is_int64(value):
+        value = wire.as_int64(value)
+        if value is None:
             raise Invalid(f"The field {name!r} must be a 64-bit integer.")
     elif not isinstance(value, kind):
         raise Invalid(f"The field {name!r} must be a {kind.__name__}.")
+    if wire.has_nul(value):
+        raise Invalid(f"The field {name!r} may not contain the character U+0000.")
     return value
 
 
@@ -110,17 +113,24 @@ def json_response(request: Request, status: int, body: Any) -> bytes:
     return json.dumps(body, separators=(",", ":")).encode("utf-8")
 
 
-class IdConverter(IntegerConverter):
-    """``<id:name>``: a positive database id; anything longer or larger is no route (404).
+class IdConverter(BaseConverter):
+    """``<id:name>``: a database id, so no route ever hands SQLite a number it cannot bind.
 
-    Werkzeug's ``int`` converter takes any number of digits, which reach the
-    database as integers it cannot bind.
+    Werkzeug's ``int`` converter takes any number of digits. Here 20 digits
+    or more match no route (404), and a 19-digit number past 2**63 - 1 becomes
+    0, an id that nothing has, so the route answers as for any unknown id
+    (a converter that refused it would make Werkzeug answer 405 instead).
     """
 
     regex = r"\d{1,19}"
+    weight = 50
 
-    def __init__(self, map, *args, **kwargs) -> None:
-        super().__init__(map, min=1, max=wire.MAX_INT)
+    def to_python(self, value: str) -> int:
+        number = int(value)
+        return number if number <= wire.MAX_INT else 0
+
+    def to_url(self, value: int) -> str:
+        return str(value)
 
 
 def make_app() -> Klein:

@@ -52,9 +52,10 @@ def decode(payload: bytes, is_binary: bool) -> dict[str, Any]:
     for name, expected in fields.items():
         value = message.get(name)
         if expected is int:
-            if not wire.is_int64(value):
+            message[name] = wire.as_int64(value)
+            if message[name] is None:
                 raise BadMessage(f"{kind}: the field {name!r} must be a 64-bit integer.")
-        elif not isinstance(value, expected):
+        elif not isinstance(value, expected) or wire.has_nul(value):
             raise BadMessage(f"{kind}: the field {name!r} must be a {expected.__name__}.")
     return message
 
