@@ -15,8 +15,17 @@ UNGUARDED = b"/healthz"
 """Load balancers and Docker poll this from wherever they run."""
 
 
+def _routable_host(host: bytes) -> bool:
+    """Can the router bind this Host? (Werkzeug raises, outside Klein's handlers, if not.)"""
+    try:
+        host.decode("utf-8").lower().encode("idna")
+    except UnicodeError:
+        return False
+    return True
+
+
 class Gate(Resource):
-    """Refuses what no route should see: a path that is not UTF-8, a network not allowed.
+    """Refuses what no route should see: a bad path or Host, a network not allowed.
 
     With ``--allow-net-http`` the allowlist covers everything but
     ``/healthz`` here, in one place: API, pages, static files, unknown paths
@@ -32,10 +41,16 @@ class Gate(Resource):
         self._refuse = refuse
 
     def render(self, request: Request) -> bytes | int:
+        path = unquote_to_bytes(request.path)
         try:
-            unquote_to_bytes(request.path).decode("utf-8")
+            path.decode("utf-8")
         except UnicodeDecodeError:
             return self._refuse(request, 400, "invalid_request", "The address is not valid UTF-8.")
+        if not _routable_host(request.getRequestHostname()):
+            return self._refuse(request, 400, "invalid_request", "The Host header is not valid.")
+        if b"\0" in path:
+            # No route takes it, and the file system raises on it.
+            return self._refuse(request, 400, "invalid_request", "The address contains U+0000.")
         if (
             self._guards.allow_net_http
             and request.path != UNGUARDED

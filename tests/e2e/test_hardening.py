@@ -278,13 +278,18 @@ async def test_slash_redirects_carry_a_location(server):
 
 
 @pytest_twisted.ensureDeferred
-async def test_non_utf8_paths_get_the_json_error_under_api(server):
-    """A path that is not UTF-8 is a JSON 400 under /api, a page elsewhere."""
+async def test_bad_paths_and_hosts_get_the_json_error_under_api(server):
+    """A path not UTF-8 or with NUL, or a Host no router can bind, is a 400 (JSON under /api)."""
     user = User(server)
     response = await user.get("/api/lectures/%ff%fe")
     assert (response.code, error_code(response)) == (400, "invalid_request")
     response = await user.get("/lectures/%ff")
     assert response.code == 400
+    for path in ["/static/%00", "/api/lectures/%00", "/join/%00"]:
+        assert (await user.get(path)).code == 400, "found by the fuzzer: /static/%00 was a 500"
+    for host in [b".", b".)", b"\xff"]:  # found by the fuzzer: werkzeug's BadHost was a 500
+        response = await user.get("/api/me", headers={"Host": [host]})
+        assert (response.code, error_code(response)) == (400, "invalid_request"), host
     assert response.headers.getRawHeaders("content-type")[0].startswith("text/html")
 
 
