@@ -6,7 +6,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 
 def resource_dir(name: str) -> Path:
-    """``templates``, ``static`` or ``docs``: inside the installed package, or at the checkout's top."""
+    """``templates``, ``static`` or ``docs``: in the installed package, or atop the checkout."""
     package = Path(__file__).resolve().parent.parent
     installed = package / name
     return installed if installed.is_dir() else package.parent / name
