@@ -204,103 +204,113 @@ class Bench:
             consumeErrors=True,
         )
 
-    async def run(self) -> dict:
+    async def setup(self) -> None:
+        """An instructor's lecture with every student registered, connected and idle."""
         n = self.args.students
-        rss_start = rss_kib(self.args.server_pid) if self.args.server_pid else None
-        prof = await self.instructor()
-        response = await prof.post(self.url + "/api/lectures", json={"title": "Benchmark"})
-        lecture = (await response.json())["lecture"]
+        self.rss_start = rss_kib(self.args.server_pid) if self.args.server_pid else None
+        self.prof = await self.instructor()
+        response = await self.prof.post(self.url + "/api/lectures", json={"title": "Benchmark"})
+        self.lecture = (await response.json())["lecture"]
         started = time.perf_counter()
         cookies = await self.limited([self.account(f"bench-s{i:05d}") for i in range(n)], 32)
         print(f"registered {n} students in {time.perf_counter() - started:.1f}s", file=sys.stderr)
         await task.deferLater(reactor, 1.0)
-        rss_before = rss_kib(self.args.server_pid) if self.args.server_pid else None
+        self.rss_before = rss_kib(self.args.server_pid) if self.args.server_pid else None
 
-        path = f"/ws/lectures/{lecture['join_code']}"
+        path = f"/ws/lectures/{self.lecture['join_code']}"
         host, port = self.host.rsplit(":", 1)
         started = time.perf_counter()
-        students = []
+        self.students = []
 
         async def join(cookie: str) -> None:
             student = Student(self, path, cookie, self.host)
             await connectProtocol(TCP4ClientEndpoint(reactor, host, int(port)), student)
             await student.hello
-            students.append(student)
+            self.students.append(student)
 
         await self.limited([join(c) for c in cookies], self.args.connect_concurrency)
-        connect_seconds = time.perf_counter() - started
+        self.connect_seconds = time.perf_counter() - started
         # Keep the load generator's own GC pauses out of the measurements.
         gc.collect()
         gc.freeze()
         await task.deferLater(reactor, 2.0)
-        rss_after = rss_kib(self.args.server_pid) if self.args.server_pid else None
+        self.rss_connected = rss_kib(self.args.server_pid) if self.args.server_pid else None
+
+    async def answer_round(self, number: int) -> dict:
+        """Ask a question, every student answers; fan-out and acknowledgement times in ms."""
+        n = len(self.students)
+        choices = ["A", "B", "C", "D"]
+        received = self.expect("question", n)
+        t0 = time.perf_counter()
+        response = await self.prof.post(
+            self.url + f"/api/lectures/{self.lecture['id']}/questions",
+            json={"text": f"Round {number}: pick one", "choices": choices, "correct": "B"},
+        )
+        await response.content()
+        arrivals = await received
+        fanout_ms = [(t - t0) * 1000 for t in arrivals]
+        acked = self.expect("answer_ack", n)
+        t1 = time.perf_counter()
+        for i, student in enumerate(self.students):
+            student.send(
+                {"type": "answer", "question_id": student.question["id"], "choice": choices[i % 4]}
+            )
+        ack_ms = [(t - t1) * 1000 for t in await acked]
+        result = {
+            "fanout_p50_ms": percentile(fanout_ms, 0.5),
+            "fanout_p99_ms": percentile(fanout_ms, 0.99),
+            "fanout_max_ms": max(fanout_ms),
+            "ack_p99_ms": percentile(ack_ms, 0.99),
+            "all_answers_acked_ms": max(ack_ms),
+        }
+        print(
+            f"round {number}: " + ", ".join(f"{k}={v:.1f}" for k, v in result.items()),
+            file=sys.stderr,
+        )
+        await task.deferLater(reactor, 0.5)
+        return result
+
+    async def finish(self) -> None:
+        response = await self.prof.post(
+            self.url + f"/api/lectures/{self.lecture['id']}/end", json={}
+        )
+        await response.content()
+        await self.pool.closeCachedConnections()
+
+    async def run(self) -> dict:
+        await self.setup()
+        n = self.args.students
         idle_cpu = None
         if self.args.server_pid:
             before = cpu_seconds(self.args.server_pid)
             await task.deferLater(reactor, self.args.idle_seconds)
             idle_cpu = cpu_seconds(self.args.server_pid) - before
-
-        rounds = []
-        choices = ["A", "B", "C", "D"]
-        for number in range(self.args.rounds):
-            received = self.expect("question", n)
-            t0 = time.perf_counter()
-            response = await prof.post(
-                self.url + f"/api/lectures/{lecture['id']}/questions",
-                json={"text": f"Round {number}: pick one", "choices": choices, "correct": "B"},
-            )
-            await response.content()
-            arrivals = await received
-            fanout_ms = [(t - t0) * 1000 for t in arrivals]
-            acked = self.expect("answer_ack", n)
-            t1 = time.perf_counter()
-            for i, student in enumerate(students):
-                student.send(
-                    {
-                        "type": "answer",
-                        "question_id": student.question["id"],
-                        "choice": choices[i % 4],
-                    }
-                )
-            ack_times = await acked
-            all_acked_ms = (max(ack_times) - t1) * 1000
-            rounds.append(
-                {
-                    "fanout_p50_ms": percentile(fanout_ms, 0.5),
-                    "fanout_p99_ms": percentile(fanout_ms, 0.99),
-                    "fanout_max_ms": max(fanout_ms),
-                    "all_answers_acked_ms": all_acked_ms,
-                }
-            )
-            print(
-                f"round {number}: " + ", ".join(f"{k}={v:.1f}" for k, v in rounds[-1].items()),
-                file=sys.stderr,
-            )
-            await task.deferLater(reactor, 0.5)
-
-        response = await prof.post(self.url + f"/api/lectures/{lecture['id']}/end", json={})
-        await response.content()
+        rounds = [await self.answer_round(number) for number in range(self.args.rounds)]
+        await self.finish()
         result = {
             "students": n,
-            "connect_all_seconds": round(connect_seconds, 3),
+            "connect_all_seconds": round(self.connect_seconds, 3),
             "rounds": rounds,
-            "median_round": {
-                key: round(statistics.median(r[key] for r in rounds), 1) for key in rounds[0]
-            },
+            "median_round": median_round(rounds),
         }
-        if rss_before is not None:
-            result["server_rss_kib_start"] = rss_start
-            result["server_rss_kib_before"] = rss_before
-            result["server_rss_kib_connected"] = rss_after
+        if self.rss_before is not None:
+            result["server_rss_kib_start"] = self.rss_start
+            result["server_rss_kib_before"] = self.rss_before
+            result["server_rss_kib_connected"] = self.rss_connected
             # Growth while the students connect; and, as an upper bound, growth
             # since before they even registered (sessions, caches, allocator slack).
-            result["server_kib_per_student"] = round((rss_after - rss_before) / n, 1)
-            result["server_kib_per_student_upper_bound"] = round((rss_after - rss_start) / n, 1)
+            result["server_kib_per_student"] = round((self.rss_connected - self.rss_before) / n, 1)
+            result["server_kib_per_student_upper_bound"] = round(
+                (self.rss_connected - self.rss_start) / n, 1
+            )
             result["server_cpu_percent_while_idle"] = round(
                 100 * idle_cpu / self.args.idle_seconds, 2
             )
-        await self.pool.closeCachedConnections()
         return result
+
+
+def median_round(rounds: list[dict]) -> dict:
+    return {key: round(statistics.median(r[key] for r in rounds), 1) for key in rounds[0]}
 
 
 def spawn_server(args) -> subprocess.Popen:
@@ -322,7 +332,7 @@ def spawn_server(args) -> subprocess.Popen:
         "--db",
         args.db,
         "--bcrypt-rounds",
-        "4",
+        str(args.bcrypt_rounds),
     ]
     if shutil.which("taskset") and os.cpu_count() and os.cpu_count() > 1:
         command = ["taskset", "-c", "0", *command]
@@ -341,9 +351,8 @@ def spawn_server(args) -> subprocess.Popen:
     return process
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--students", type=int, default=1000)
+def add_common_arguments(parser: argparse.ArgumentParser, students: int) -> None:
+    parser.add_argument("--students", type=int, default=students)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--url", default="http://127.0.0.1:8080")
     parser.add_argument(
@@ -354,18 +363,21 @@ def main() -> None:
         "--spawn", action="store_true", help="start a server of our own for the run"
     )
     parser.add_argument("--port", type=int, default=8765, help="port for --spawn")
-    parser.add_argument("--connect-concurrency", type=int, default=200)
     parser.add_argument(
-        "--idle-seconds", type=float, default=5.0, help="how long to watch idle server CPU"
+        "--bcrypt-rounds", type=int, default=4, help="bcrypt cost of a --spawn server"
     )
-    args = parser.parse_args()
+    parser.add_argument("--connect-concurrency", type=int, default=200)
+
+
+def run_scenario(args, scenario) -> None:
+    """Run ``scenario(args)`` (a coroutine returning a dict) on the reactor; print its JSON."""
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     server = spawn_server(args) if args.spawn else None
     outcome = {}
 
     async def go():
-        outcome["result"] = await Bench(args).run()
+        outcome["result"] = await scenario(args)
 
     def finished(_):
         reactor.stop()
@@ -387,6 +399,15 @@ def main() -> None:
         outcome["error"].printTraceback()
         sys.exit(1)
     print(json.dumps(outcome["result"], indent=2))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    add_common_arguments(parser, students=1000)
+    parser.add_argument(
+        "--idle-seconds", type=float, default=5.0, help="how long to watch idle server CPU"
+    )
+    run_scenario(parser.parse_args(), lambda args: Bench(args).run())
 
 
 if __name__ == "__main__":

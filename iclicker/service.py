@@ -31,7 +31,7 @@ from iclicker.web.lectures_api import LecturesApi
 from iclicker.web.openapi import ApiDescription, load_description
 from iclicker.web.pagekit import PageKit
 from iclicker.web.pages import AccountPages
-from iclicker.web.request import IclickerRequest
+from iclicker.web.request import IDLE_TIMEOUT, IclickerRequest
 from iclicker.web.site import CoreRoutes
 from iclicker.web.templating import Templates
 from iclicker.ws.factory import LectureSocketFactory, SocketsService
@@ -111,6 +111,7 @@ def build_service(config: Config, reactor) -> MultiService:
         Gate(app.resource(), guards, partial(error_response, kit)),
         requestFactory=IclickerRequest,
         reactor=reactor,
+        timeout=IDLE_TIMEOUT,
         parsePOSTFormSubmission=False,
     )
     site.displayTracebacks = False

@@ -132,3 +132,26 @@ async def test_the_bcrypt_queue_is_bounded():
     for job in waiting:
         job.cancel()
         job.addErrback(lambda failure: None)
+
+
+@pytest_twisted.ensureDeferred
+async def test_bcrypt_threads_run_at_the_lowest_cpu_priority():
+    """A login storm's bcrypt work must not take the core from the reactor."""
+    import os
+    import threading
+
+    from twisted.internet.threads import deferToThreadPool
+
+    hasher = PasswordHasher(reactor, rounds=4, threads=1)
+    hasher.startService()
+    try:
+        await hasher.hash("a password")
+        niceness = await deferToThreadPool(
+            reactor,
+            hasher._pool,
+            lambda: os.getpriority(os.PRIO_PROCESS, threading.get_native_id()),
+        )
+    finally:
+        hasher.stopService()
+    assert niceness == 19
+    assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) < 19, "not the reactor's"

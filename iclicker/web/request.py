@@ -1,10 +1,18 @@
 """The site's request class: bodies stored up to a limit, safe headers on every response."""
 
+from twisted.internet.interfaces import IDelayedCall
+from twisted.logger import Logger
 from twisted.web.server import Request
 
 # The largest body stored at all; anything bigger is discarded as it arrives
 # so a client cannot fill memory or disk, and the route answers 413.
 MAX_STORED_BODY = 4 * 1024 * 1024
+HEADERS_DEADLINE = 20.0
+"""Seconds from a request's first line to its last header (slowloris, half-open)."""
+BODY_DEADLINE = 300.0
+"""Seconds from the last header to the end of the body (a 5 MiB photo on a slow phone)."""
+IDLE_TIMEOUT = 75
+"""Seconds a keep-alive connection may sit silent between requests."""
 
 
 class IclickerRequest(Request):
@@ -16,8 +24,41 @@ class IclickerRequest(Request):
     ``iclicker.web.forms``.
     """
 
+    log = Logger()
     body_too_large = False
     _received = 0
+    _deadline: IDelayedCall | None = None
+
+    def __init__(self, channel, *args, **kwargs) -> None:
+        super().__init__(channel, *args, **kwargs)
+        # Twisted's idle timeout restarts with every byte, so a client that
+        # dribbles a byte a second would hold its connection for hours.
+        self._deadline = channel.callLater(HEADERS_DEADLINE, self._too_slow, "headers")
+
+    def gotLength(self, length: int | None) -> None:
+        """All headers are in: the body gets its own, longer deadline."""
+        self._cancel_deadline()
+        self._deadline = self.channel.callLater(BODY_DEADLINE, self._too_slow, "body")
+        super().gotLength(length)
+
+    def requestReceived(self, command: bytes, path: bytes, version: bytes) -> None:
+        self._cancel_deadline()
+        super().requestReceived(command, path, version)
+
+    def connectionLost(self, reason) -> None:
+        self._cancel_deadline()
+        super().connectionLost(reason)
+
+    def _cancel_deadline(self) -> None:
+        if self._deadline is not None and self._deadline.active():
+            self._deadline.cancel()
+        self._deadline = None
+
+    def _too_slow(self, part: str) -> None:
+        self._deadline = None
+        self.log.info("Dropping a client too slow to send its request {part}", part=part)
+        if self.channel is not None and self.channel.transport is not None:
+            self.channel.transport.abortConnection()
 
     def handleContentChunk(self, data: bytes) -> None:
         self._received += len(data)
