@@ -132,6 +132,8 @@ class Bench:
         self.pool = HTTPConnectionPool(reactor, persistent=True)
         self.pool.maxPersistentPerHost = 64
         self.waiting: dict[str, tuple[int, defer.Deferred]] = {}
+        self.ack_samples: list[float] = []
+        """Every answer's acknowledgement time (ms) since the caller last cleared it."""
         self.times: dict[str, list[float]] = {}
 
     def client(self) -> HTTPClient:
@@ -256,6 +258,7 @@ class Bench:
                 {"type": "answer", "question_id": student.question["id"], "choice": choices[i % 4]}
             )
         ack_ms = [(t - t1) * 1000 for t in await acked]
+        self.ack_samples.extend(ack_ms)
         result = {
             "fanout_p50_ms": percentile(fanout_ms, 0.5),
             "fanout_p99_ms": percentile(fanout_ms, 0.99),
