@@ -2,6 +2,12 @@
 
 import json
 import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
 from http.cookiejar import CookieJar
 from typing import Any
 
@@ -295,3 +301,64 @@ async def one_student(server, with_question: bool = True) -> Scene:
     client = await connect(server, lecture["join_code"], student)
     hello = await client.next_of("hello")
     return Scene(prof, student, lecture, question, client, hello)
+
+
+# -- a twistd process for blocking clients ------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class TwistdProcess:
+    """A ``twistd iclicker`` process, driven without the reactor (for blocking clients:
+    Playwright, requests), that can be killed and started again on the same port."""
+
+    def __init__(self, workdir) -> None:
+        self.workdir = workdir
+        self.db_path = str(workdir / "iclicker.sqlite3")
+        self.base = f"http://127.0.0.1:{free_port()}"
+        self.process = None
+        self.log = open(workdir / "twistd.log", "ab")
+
+    def start(self) -> None:
+        twistd = shutil.which("twistd", path=os.path.dirname(sys.executable)) or "twistd"
+        port = self.base.rsplit(":", 1)[1]
+        self.process = subprocess.Popen(
+            [
+                twistd,
+                "--pidfile=",
+                "-n",
+                "iclicker",
+                "--port",
+                f"tcp:{port}:interface=127.0.0.1",
+                "--db",
+                self.db_path,
+                "--bcrypt-rounds",
+                "4",
+            ],
+            cwd=self.workdir,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(self.base + "/healthz", timeout=1) as response:
+                    if response.status == 200:
+                        return
+            except OSError:
+                if time.monotonic() > deadline or self.process.poll() is not None:
+                    raise AssertionError((self.workdir / "twistd.log").read_text()) from None
+                time.sleep(0.1)
+
+    def kill(self) -> None:
+        self.process.kill()
+        self.process.wait(timeout=20)
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=20)
+        self.log.close()

@@ -5,7 +5,7 @@ from urllib.parse import parse_qs
 from twisted.web.server import Request
 
 from iclicker.domain.errors import Invalid
-from iclicker.web.http import TooLarge, header
+from iclicker.web.http import header, read_body
 
 MAX_FORM_BODY = 64 * 1024
 
@@ -28,13 +28,7 @@ def _urlencoded_body(request: Request) -> bytes:
     media_type = (header(request, b"content-type") or "").split(";", 1)[0].strip().lower()
     if request.method != b"POST" or media_type != "application/x-www-form-urlencoded":
         return b""
-    if request.body_too_large:
-        raise TooLarge("The form is too large.")
-    request.content.seek(0)
-    body = request.content.read(MAX_FORM_BODY + 1)
-    if len(body) > MAX_FORM_BODY:
-        raise TooLarge("The form is too large.")
-    return body
+    return read_body(request, MAX_FORM_BODY, "The form is larger than 64 KiB.")
 
 
 def form_value(request: Request, name: str) -> str | None:

@@ -68,14 +68,20 @@ def check_json_write(request: Request, guards: Guards) -> None:
     check_origin(request, guards)
 
 
+def read_body(request: Request, limit: int, too_large: str) -> bytes:
+    """The whole request body, or ``TooLarge`` (413) past ``limit`` bytes."""
+    if request.body_too_large:
+        raise TooLarge(too_large)
+    request.content.seek(0)
+    raw = request.content.read(limit + 1)
+    if len(raw) > limit:
+        raise TooLarge(too_large)
+    return raw
+
+
 def read_json(request: Request) -> dict[str, Any]:
     """The request body as a JSON object, or a DomainError for the contract's 400/413."""
-    if request.body_too_large:
-        raise TooLarge("The request body is larger than 1 MiB.")
-    request.content.seek(0)
-    raw = request.content.read(MAX_JSON_BODY + 1)
-    if len(raw) > MAX_JSON_BODY:
-        raise TooLarge("The request body is larger than 1 MiB.")
+    raw = read_body(request, MAX_JSON_BODY, "The request body is larger than 1 MiB.")
     try:
         body = wire.loads(raw)
     except wire.MalformedJson as error:

@@ -2,15 +2,11 @@
 
 import os
 import re
-import shutil
-import subprocess
-import sys
 import time
-import urllib.request
 
 import pytest
 from playwright.sync_api import sync_playwright
-from support import PASSWORD, artifact_dir, make_account
+from support import PASSWORD, TwistdProcess, artifact_dir, make_account
 
 CHROMIUM = os.environ.get("ICLICKER_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -23,69 +19,10 @@ CHROMIUM_ARGS = [
 ]
 
 
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-class Site:
-    """A ``twistd iclicker`` process that can be killed and started again on the same port."""
-
-    def __init__(self, workdir) -> None:
-        self.workdir = workdir
-        self.db_path = str(workdir / "browser.sqlite3")
-        self.base = f"http://127.0.0.1:{free_port()}"
-        self.process = None
-        self.log = open(workdir / "twistd.log", "ab")
-
-    def start(self) -> None:
-        twistd = shutil.which("twistd", path=os.path.dirname(sys.executable)) or "twistd"
-        port = self.base.rsplit(":", 1)[1]
-        self.process = subprocess.Popen(
-            [
-                twistd,
-                "--pidfile=",
-                "-n",
-                "iclicker",
-                "--port",
-                f"tcp:{port}:interface=127.0.0.1",
-                "--db",
-                self.db_path,
-                "--bcrypt-rounds",
-                "4",
-            ],
-            cwd=self.workdir,
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
-        )
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                with urllib.request.urlopen(self.base + "/healthz", timeout=1) as response:
-                    if response.status == 200:
-                        return
-            except OSError:
-                if time.monotonic() > deadline or self.process.poll() is not None:
-                    raise AssertionError((self.workdir / "twistd.log").read_text()) from None
-                time.sleep(0.1)
-
-    def kill(self) -> None:
-        self.process.kill()
-        self.process.wait(timeout=20)
-
-    def stop(self) -> None:
-        self.process.terminate()
-        self.process.wait(timeout=20)
-        self.log.close()
-
-
 @pytest.fixture
 def site(tmp_path):
     """A running twistd iclicker; no traceback may appear in its log."""
-    running = Site(tmp_path)
+    running = TwistdProcess(tmp_path)
     running.start()
     yield running
     running.stop()

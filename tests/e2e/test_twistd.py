@@ -3,21 +3,14 @@
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 
 import pytest_twisted
-from support import PASSWORD, Server, User, body_of, connect, sleep
+from support import PASSWORD, Server, User, body_of, connect, free_port, sleep
 from twisted.internet import reactor
 from twisted.internet.defer import Deferred
 from twisted.internet.protocol import ProcessProtocol
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 class Captured(ProcessProtocol):
