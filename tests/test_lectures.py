@@ -280,3 +280,48 @@ async def test_the_answer_queue_is_bounded():
     with pytest.raises(Unavailable):
         writer.record(Answer(1, 5, "a", 0.0))
     assert not first.called and not any(answer.called for answer in queued)
+
+
+@pytest_twisted.ensureDeferred
+async def test_reveal_needs_a_closed_question_with_an_answer(lectures, groups):
+    """Reveal only after the close, only with a correct choice; instructors hear of it."""
+    lecture = await lectures.create(PROF, "Physics")
+    live = await lectures.open_by_code(lecture.join_code)
+    question = await lectures.ask(PROF, lecture.id, "Q", ("a", "b"), "b")
+    await lectures.answer(live, STUDENTS[0].id, question.id, "b")
+    await _raises(lectures.reveal(PROF, lecture.id, question.id), Conflict)
+    await _raises(lectures.reveal(OTHER_PROF, lecture.id, question.id), NotFound)
+    await _raises(lectures.reveal(STUDENTS[0], lecture.id, question.id), Forbidden)
+    await lectures.close(PROF, lecture.id, question.id)
+    results = lectures.hello(live, PROF.id, "instructor")["results"]
+    assert results["question"]["revealed"] is False and results["counts"] == {"a": 0, "b": 1}
+    assert "results" not in lectures.hello(live, STUDENTS[1].id, "student")
+    revealed = await lectures.reveal(PROF, lecture.id, question.id)
+    assert revealed.revealed
+    assert groups.of_type("answer_revealed") == [
+        (
+            instructor_group(lecture.id),
+            {"type": "answer_revealed", "question_id": question.id, "correct": "b"},
+        )
+    ]
+    assert lectures.hello(live, PROF.id, "instructor")["results"]["question"]["revealed"]
+    no_answer = await lectures.ask(PROF, lecture.id, "Poll", ("x", "y"), None)
+    assert lectures.hello(live, PROF.id, "instructor")["results"] is None
+    await lectures.close(PROF, lecture.id, no_answer.id)
+    await _raises(lectures.reveal(PROF, lecture.id, no_answer.id), Conflict)
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_restarted_server_still_shows_the_last_results(database, groups, clock, lectures):
+    """After a restart the projector's hello carries the closed question and its reveal."""
+    lecture = await lectures.create(PROF, "Physics")
+    live = await lectures.open_by_code(lecture.join_code)
+    question = await lectures.ask(PROF, lecture.id, "Q", ("a", "b"), "a")
+    await lectures.answer(live, STUDENTS[0].id, question.id, "a")
+    await lectures.close(PROF, lecture.id, question.id)
+    await lectures.reveal(PROF, lecture.id, question.id)
+    store = LectureStore(database)
+    restarted = Lectures(store, AnswerWriter(store), groups, clock)
+    resumed = await restarted.open_by_code(lecture.join_code)
+    results = restarted.hello(resumed, PROF.id, "instructor")["results"]
+    assert results["counts"] == {"a": 1, "b": 0} and results["question"]["revealed"]

@@ -50,6 +50,7 @@ def question_json(question: QuestionRow, with_correct: bool) -> dict:
     }
     if with_correct:
         body["correct"] = question.correct
+        body["revealed"] = question.revealed
     return body
 
 

@@ -55,6 +55,8 @@ class LiveLecture:
     present: Counter = attrs.field(factory=Counter)
     """Student user id -> number of that student's open sockets."""
     tally_call: IDelayedCall | None = None
+    last_closed: ClosedQuestion | None = None
+    """The latest question once closed, with its counts, until the next is asked."""
 
 
 class Lectures(Service):
@@ -154,6 +156,7 @@ class Lectures(Service):
         if previous is not None:
             self._publish_closed(live, previous)
         live.question, live.answers, live.counts = question, {}, Counter()
+        live.last_closed = None
         self._groups.group_send(
             lecture_group(lecture_id),
             {"type": "question", "question": question_json(question, with_correct=False)},
@@ -174,6 +177,31 @@ class Lectures(Service):
             self._publish_closed(live, closed)
             self._schedule_tally(live)
         return closed
+
+    async def reveal(self, user: User, lecture_id: int, question_id: int) -> QuestionRow:
+        """Show a closed question's correct answer on the projector (instructor sockets).
+
+        Students learn the answer when the question closes; the room sees it
+        only when the instructor chooses, so they can discuss first.
+        """
+        await self.owned(user, lecture_id)
+        question = await self._store.question(question_id)
+        if question is None or question.lecture_id != lecture_id:
+            raise NotFound("No such question.")
+        if question.status == "open":
+            raise Conflict("Close the question before revealing its answer.")
+        if question.correct is None:
+            raise Conflict("This question has no correct answer to reveal.")
+        await self._store.reveal(question_id, self._clock.seconds())
+        question = attrs.evolve(question, revealed=True)
+        live = self._live.get(lecture_id)
+        if live is not None and live.last_closed and live.last_closed.question.id == question_id:
+            live.last_closed = attrs.evolve(live.last_closed, question=question)
+        self._groups.group_send(
+            instructor_group(lecture_id),
+            {"type": "answer_revealed", "question_id": question_id, "correct": question.correct},
+        )
+        return question
 
     async def end(self, user: User, lecture_id: int) -> LectureRow:
         lecture = await self.owned(user, lecture_id)
@@ -222,13 +250,24 @@ class Lectures(Service):
     def hello(self, live: LiveLecture, user_id: int, role: str) -> dict:
         instructor = role == "instructor"
         question = live.question
-        return {
+        hello = {
             "type": "hello",
             "lecture": lecture_json(live.lecture),
             "role": role,
             "question": question_json(question, instructor) if question else None,
             "my_answer": None if instructor else live.answers.get(user_id),
         }
+        if instructor:
+            closed = live.last_closed
+            hello["results"] = (
+                {
+                    "question": question_json(closed.question, with_correct=True),
+                    "counts": full_counts(closed.question, closed.counts),
+                }
+                if closed
+                else None
+            )
+        return hello
 
     def connected(self, live: LiveLecture, user_id: int, role: str) -> None:
         """Count a student in; an instructor gets a fresh tally either way."""
@@ -298,7 +337,11 @@ class Lectures(Service):
             raise
         if state is not None:
             live = LiveLecture(
-                state.lecture, state.question, state.answers, Counter(state.answers.values())
+                state.lecture,
+                state.question,
+                state.answers,
+                Counter(state.answers.values()),
+                last_closed=state.last_closed,
             )
             self._live[lecture_id] = live
         for waiter in self._loading.pop(lecture_id):
@@ -309,6 +352,7 @@ class Lectures(Service):
         question = closed.question
         if live.question is not None and live.question.id == question.id:
             live.question, live.answers, live.counts = None, {}, Counter()
+            live.last_closed = closed
         self._groups.group_send(
             lecture_group(live.lecture.id),
             {

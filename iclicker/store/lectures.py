@@ -26,6 +26,8 @@ class QuestionRow:
     choices: tuple[str, ...]
     correct: str | None
     status: str
+    revealed: bool = False
+    """The instructor has shown the correct answer on the projector."""
 
 
 @attrs.frozen
@@ -66,11 +68,13 @@ class LectureNotOpen(Exception):
 
 
 _LECTURE_COLUMNS = "id, owner_id, title, join_code, status, created_at"
-_QUESTION_COLUMNS = "id, lecture_id, text, choices, correct, status"
+_QUESTION_COLUMNS = "id, lecture_id, text, choices, correct, status, revealed_at IS NOT NULL"
 
 
 def _question(row: tuple) -> QuestionRow:
-    return QuestionRow(row[0], row[1], row[2], tuple(json.loads(row[3])), row[4], row[5])
+    return QuestionRow(
+        row[0], row[1], row[2], tuple(json.loads(row[3])), row[4], row[5], bool(row[6])
+    )
 
 
 def create_lecture_txn(
@@ -147,6 +151,20 @@ class LiveState:
     lecture: LectureRow
     question: QuestionRow | None
     answers: dict[int, str]
+    last_closed: "ClosedQuestion | None"
+    """The latest question, when it is closed: what the projector shows between questions."""
+
+
+def _latest_closed_txn(txn: sqlite3.Cursor, lecture_id: int) -> "ClosedQuestion | None":
+    txn.execute(
+        f"SELECT {_QUESTION_COLUMNS} FROM questions WHERE lecture_id = ? ORDER BY id DESC LIMIT 1",
+        (lecture_id,),
+    )
+    row = txn.fetchone()
+    if row is None or row[5] != "closed":
+        return None
+    question = _question(row)
+    return ClosedQuestion(question, counts_txn(txn, question.id))
 
 
 def live_state_txn(txn: sqlite3.Cursor, lecture_id: int) -> LiveState | None:
@@ -156,7 +174,8 @@ def live_state_txn(txn: sqlite3.Cursor, lecture_id: int) -> LiveState | None:
         return None
     question = open_question_txn(txn, lecture_id)
     answers = answers_of_txn(txn, question.id) if question else {}
-    return LiveState(lecture, question, answers)
+    last_closed = None if question else _latest_closed_txn(txn, lecture_id)
+    return LiveState(lecture, question, answers, last_closed)
 
 
 def counts_txn(txn: sqlite3.Cursor, question_id: int) -> dict[str, int]:
@@ -231,6 +250,14 @@ def ask_txn(
         (lecture_id, text, json.dumps(choices), correct, now),
     )
     return previous, QuestionRow(txn.lastrowid, lecture_id, text, choices, correct, "open")
+
+
+def reveal_txn(txn: sqlite3.Cursor, question_id: int, now: float) -> None:
+    """Mark a closed question's answer as shown (the first time counts)."""
+    txn.execute(
+        "UPDATE questions SET revealed_at = ? WHERE id = ? AND revealed_at IS NULL",
+        (now, question_id),
+    )
 
 
 def end_lecture_txn(
@@ -325,6 +352,9 @@ class LectureStore:
 
     async def close_question(self, question: QuestionRow, now: float) -> ClosedQuestion | None:
         return await self._database.run(close_question_txn, question, now)
+
+    async def reveal(self, question_id: int, now: float) -> None:
+        await self._database.run(reveal_txn, question_id, now)
 
     async def end(self, lecture_id: int, now: float) -> tuple[bool, ClosedQuestion | None]:
         return await self._database.run(end_lecture_txn, lecture_id, now)

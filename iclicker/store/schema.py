@@ -68,6 +68,10 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (question_id, user_id)
     ) WITHOUT ROWID;
     """,
+    # 3: the projector reveals a closed question's answer when the instructor says so.
+    """
+    ALTER TABLE questions ADD COLUMN revealed_at REAL;
+    """,
 )
 
 

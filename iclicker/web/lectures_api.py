@@ -40,6 +40,7 @@ class LecturesApi:
         add_route(app, f"{LECTURE}/questions", self.ask, ["POST"])
         add_route(app, f"{LECTURE}/questions", self.results, ["GET"])
         add_route(app, f"{LECTURE}/questions/<id:question_id>/close", self.close, ["POST"])
+        add_route(app, f"{LECTURE}/questions/<id:question_id>/reveal", self.reveal, ["POST"])
         add_route(app, f"{LECTURE}/end", self.end, ["POST"])
         add_route(app, f"{LECTURE}/responses.csv", self.responses, ["GET"])
 
@@ -113,6 +114,11 @@ class LecturesApi:
                 "counts": full_counts(closed.question, closed.counts),
             },
         )
+
+    async def reveal(self, request: Request, lecture_id: int, question_id: int) -> bytes:
+        user, _ = await self._writer(request)
+        question = await self._lectures.reveal(user, lecture_id, question_id)
+        return json_response(request, 200, {"question": question_json(question, with_correct=True)})
 
     async def end(self, request: Request, lecture_id: int) -> bytes:
         user, _ = await self._writer(request)
