@@ -1,28 +1,33 @@
-// The instructor's live lecture page: ask, watch the tally, close, reveal, end.
+// The instructor's live lecture page (laptop or phone): ask, watch the tally,
+// close, reveal on the projector, end. The projector view follows on its own.
 "use strict";
 
 (() => {
   const lecture = Iclicker.lectureData();
   const $ = (id) => document.getElementById(id);
-  let current = null;      // the open (or just closed) question, with `correct`
+  let current = null;      // the open (or latest closed) question, with `correct`
   let counts = {};
   let closed = false;
-  let revealed = false;   // the projector shows the correct bar only when asked
 
   $("join-url").textContent = `${location.host}/join`;
 
   function addChoice(value = "") {
     const list = $("choices");
     if (list.children.length >= 8) return;
+    const number = list.children.length + 1;
     const item = document.createElement("li");
-    item.innerHTML = `<div class="row">
-      <input class="choice-text" maxlength="200" aria-label="Choice" required>
-      <label class="check"><input type="radio" name="correct"> correct</label>
-      <button type="button" class="link remove">remove</button></div>`;
-    item.querySelector(".choice-text").value = value;
-    item.querySelector(".remove").onclick = () => {
-      if (list.children.length > 2) item.remove();
-    };
+    const row = Iclicker.element("div", { class: "row" });
+    const input = Iclicker.element("input", {
+      class: "choice-text", maxlength: "200", "aria-label": `Choice ${number}`,
+    });
+    input.value = value;
+    const mark = Iclicker.element("label", { class: "check" });
+    mark.append(Iclicker.element("input", { type: "radio", name: "correct", "aria-label": `Choice ${number} is correct` }), "correct");
+    const remove = Iclicker.element("button", { type: "button", class: "link remove" }, "remove");
+    remove.setAttribute("aria-label", `Remove choice ${number}`);
+    remove.onclick = () => { if (list.children.length > 2) item.remove(); };
+    row.append(input, mark, remove);
+    item.append(row);
     list.append(item);
   }
   for (let i = 0; i < 4; i++) addChoice();
@@ -32,34 +37,49 @@
     $("current").hidden = !current;
     if (!current) return;
     $("current-text").textContent = current.text;
-    Iclicker.drawChart($("chart"), current.choices, counts, closed && revealed ? current.correct : null);
+    $("current-state").textContent = closed ? (current.revealed ? "closed, answer shown" : "closed") : "open";
+    Iclicker.renderChart($("chart"), current.choices, counts, {
+      correct: current.revealed ? current.correct : null,
+      caption: closed ? "Final answers" : "Answers so far",
+    });
     $("close-question").hidden = closed;
-    $("reveal").hidden = !closed || current.correct === null || current.correct === undefined;
+    $("reveal").hidden = !closed || current.revealed || current.correct === null || current.correct === undefined;
   }
 
   function opened(question) {
     current = question;
     counts = {};
     closed = false;
-    revealed = false;
     $("answered").textContent = "0";
     showCurrent();
   }
 
+  function total(values) {
+    return Object.values(values).reduce((a, b) => a + b, 0);
+  }
+
   async function refreshResults() {
     const data = await Iclicker.api("GET", `/api/lectures/${lecture.id}/questions`);
-    const box = $("results");
     if (!data.questions.length) return;
-    const list = document.createElement("ol");
-    list.className = "result-list";
+    const list = Iclicker.element("ol", { class: "result-list" });
     for (const q of data.questions) {
-      const item = document.createElement("li");
-      const total = Object.values(q.counts).reduce((a, b) => a + b, 0);
-      const parts = q.choices.map((c) => `${c}: ${q.counts[c]}${c === q.correct ? " ✓" : ""}`);
-      item.textContent = `${q.text} — ${parts.join(", ")} (${total} answers, ${q.status})`;
-      list.append(item);
+      // An open question's counts change by the second: they live on the chart above.
+      if (q.status === "open") {
+        list.append(Iclicker.element("li", {}, `${q.text} — open: answers on the live chart`));
+        continue;
+      }
+      const parts = q.choices.map((c) => `${c}: ${q.counts[c]}${q.revealed && c === q.correct ? " ✓" : ""}`);
+      const state = q.revealed ? "closed, answer shown" : "closed";
+      list.append(Iclicker.element("li", {}, `${q.text} — ${parts.join(", ")} (${total(q.counts)} answers, ${state})`));
     }
-    box.replaceChildren(list);
+    $("results").replaceChildren(list);
+  }
+
+  function composeError(message) {
+    $("compose-error").textContent = message;
+    $("compose-error").hidden = false;
+    $("question-text").setAttribute("aria-invalid", "true");
+    $("question-text").focus();
   }
 
   $("compose").onsubmit = async (event) => {
@@ -70,6 +90,7 @@
     const body = { text: $("question-text").value, choices };
     if (marked) body.correct = marked.querySelector(".choice-text").value.trim();
     $("compose-error").hidden = true;
+    $("question-text").removeAttribute("aria-invalid");
     try {
       const data = await Iclicker.api("POST", `/api/lectures/${lecture.id}/questions`, body);
       opened(data.question);
@@ -77,26 +98,23 @@
       items.forEach((li) => { li.querySelector(".choice-text").value = ""; });
       refreshResults();
     } catch (error) {
-      $("compose-error").textContent = error.message;
-      $("compose-error").hidden = false;
+      composeError(error.message);
     }
   };
 
   $("close-question").onclick = async () => {
-    if (!current) return;
-    await Iclicker.api("POST", `/api/lectures/${lecture.id}/questions/${current.id}/close`, {});
+    if (current) await Iclicker.api("POST", `/api/lectures/${lecture.id}/questions/${current.id}/close`, {});
   };
 
-  $("reveal").onclick = () => {
-    revealed = true;
-    showCurrent();
+  $("reveal").onclick = async () => {
+    if (current) await Iclicker.api("POST", `/api/lectures/${lecture.id}/questions/${current.id}/reveal`, {});
   };
 
   let endArmed = false;
   $("end-lecture").onclick = async () => {
     if (!endArmed) {
       endArmed = true;
-      $("end-lecture").textContent = "Click again to end the lecture";
+      $("end-lecture").textContent = "Press again to end the lecture";
       setTimeout(() => { endArmed = false; $("end-lecture").textContent = "End lecture"; }, 4000);
       return;
     }
@@ -110,7 +128,15 @@
   }
   Iclicker.connect(lecture.join_code, {
     hello(message) {
-      if (message.question) opened(message.question);
+      if (message.question) {
+        opened(message.question);
+      } else if (message.results) {
+        current = message.results.question;
+        counts = message.results.counts;
+        closed = true;
+        $("answered").textContent = total(counts);
+        showCurrent();
+      }
     },
     question(message) {
       if (!current || current.id !== message.question.id) opened(message.question);
@@ -128,13 +154,21 @@
         counts = message.counts;
         closed = true;
         current.correct = message.correct;
-        $("answered").textContent = Object.values(counts).reduce((a, b) => a + b, 0);
+        $("answered").textContent = total(counts);
+        showCurrent();
+      }
+      refreshResults();
+    },
+    answer_revealed(message) {
+      if (current && message.question_id === current.id) {
+        current.revealed = true;
         showCurrent();
       }
       refreshResults();
     },
     lecture_ended() {
       $("live").hidden = true;
+      Iclicker.announce("The lecture has ended.");
       refreshResults();
     },
   });

@@ -1,9 +1,9 @@
-// Shared by the instructor and student pages: the reconnecting lecture socket,
-// the JSON API helper and the SVG bar chart. No framework, no CDN.
+// Shared by the lecture pages (instructor, projector, student): the
+// reconnecting lecture socket, the JSON API helper, the bar chart and the
+// screen-reader announcements. No framework, no CDN.
 "use strict";
 
 const Iclicker = (() => {
-  const SVG = "http://www.w3.org/2000/svg";
   const LECTURE_ENDED = 4000;
 
   function lectureData() {
@@ -29,7 +29,11 @@ const Iclicker = (() => {
 
     function open() {
       socket = new WebSocket(url);
-      socket.onopen = () => { attempt = 0; setConnection("online", "connected"); };
+      socket.onopen = () => {
+        if (attempt > 0) announce("Connected again.");
+        attempt = 0;
+        setConnection("online", "connected");
+      };
       socket.onmessage = (event) => {
         const message = JSON.parse(event.data);
         const handler = handlers[message.type];
@@ -41,6 +45,7 @@ const Iclicker = (() => {
           setConnection("ended", "lecture ended");
           return;
         }
+        if (attempt === 0) announce("Connection lost. Reconnecting…");
         setConnection("offline", "reconnecting…");
         const delay = Math.min(10000, 500 * 2 ** attempt) * (0.5 + Math.random() / 2);
         attempt += 1;
@@ -75,36 +80,52 @@ const Iclicker = (() => {
     return data;
   }
 
-  function svgElement(name, attributes, text) {
-    const el = document.createElementNS(SVG, name);
+  // One polite live region per page: what a screen reader should hear of
+  // the lecture (a new question, "recorded", reconnecting, the end).
+  function announce(text) {
+    const region = document.getElementById("announcer");
+    region.textContent = "";
+    setTimeout(() => { region.textContent = text; }, 50);
+  }
+
+  function element(name, attributes = {}, text) {
+    const el = document.createElement(name);
     for (const [key, value] of Object.entries(attributes)) el.setAttribute(key, value);
     if (text !== undefined) el.textContent = text;
     return el;
   }
 
-  // Vertical bars, one per choice, heights proportional to the counts.
-  function drawChart(svg, choices, counts, correct) {
-    const width = 800, height = 300, top = 24, bottom = 48;
-    const max = Math.max(1, ...choices.map((c) => counts[c] || 0));
-    const slot = width / choices.length;
-    svg.setAttribute("viewBox", `0 0 ${width} ${height}`);
-    svg.replaceChildren();
-    choices.forEach((choice, i) => {
+  // A bar chart that is its own text alternative: a table with a row per
+  // choice (label, bar, count). Labels wrap, so nothing collides at any
+  // width; the correct choice is marked with words and a symbol, not colour.
+  // options: correct (shown only when given), mine (the viewer's answer), caption.
+  function renderChart(table, choices, counts, options = {}) {
+    const total = choices.reduce((sum, choice) => sum + (counts[choice] || 0), 0);
+    const max = Math.max(1, ...choices.map((choice) => counts[choice] || 0));
+    table.classList.add("bars");
+    const caption = element("caption", {}, options.caption || "Answers");
+    const body = element("tbody");
+    for (const choice of choices) {
       const count = counts[choice] || 0;
-      const barHeight = Math.round(((height - top - bottom) * count) / max);
-      const x = i * slot + slot * 0.15;
-      const y = height - bottom - barHeight;
-      const bar = svgElement("rect", {
-        class: "bar" + (correct !== null && correct !== undefined && choice === correct ? " correct" : ""),
-        x, y, width: slot * 0.7, height: barHeight,
-        "data-choice": choice, "data-count": count,
-      });
-      svg.append(bar);
-      svg.append(svgElement("text", { x: x + slot * 0.35, y: y - 6, "text-anchor": "middle" }, String(count)));
-      const label = choice.length > 24 ? choice.slice(0, 23) + "…" : choice;
-      svg.append(svgElement("text", { x: x + slot * 0.35, y: height - bottom + 20, "text-anchor": "middle" }, label));
-    });
+      const isCorrect = options.correct !== undefined && options.correct !== null && choice === options.correct;
+      const row = element("tr", { "data-choice": choice, "data-count": String(count) });
+      if (isCorrect) row.classList.add("correct");
+      const label = element("th", { scope: "row" });
+      label.append(element("span", { class: "label" }, choice));
+      if (isCorrect) label.append(element("span", { class: "badge" }, "✓ correct"));
+      if (options.mine === choice) label.append(element("span", { class: "badge mine" }, "(your answer)"));
+      const cell = element("td");
+      const meter = element("span", { class: "meter" });
+      const bar = element("span", { class: "bar", "aria-hidden": "true" });
+      bar.style.width = `${Math.round((85 * count) / max)}%`;
+      const percent = total ? Math.round((100 * count) / total) : 0;
+      meter.append(bar, element("span", { class: "count" }, `${count} (${percent}%)`));
+      cell.append(meter);
+      row.append(label, cell);
+      body.append(row);
+    }
+    table.replaceChildren(caption, body);
   }
 
-  return { lectureData, connect, api, drawChart };
+  return { lectureData, connect, api, renderChart, announce, element };
 })();

@@ -1,5 +1,6 @@
 // The student's live page: the question appears, a tap answers, "recorded"
-// shows only once the server has committed the answer.
+// shows only once the server has committed the answer; after the close the
+// student sees their answer, whether it was right, and the correct one.
 "use strict";
 
 (() => {
@@ -13,11 +14,30 @@
     if (section !== "question") $("result").hidden = true;
   }
 
+  function button(choice) {
+    const el = document.createElement("button");
+    el.type = "button";
+    el.dataset.choice = choice;
+    el.append(Iclicker.element("span", { class: "choice-text" }, choice));
+    el.append(Iclicker.element("span", { class: "badge" }));
+    el.onclick = () => answer(choice, el);
+    return el;
+  }
+
+  function badge(el, text) {
+    el.querySelector(".badge").textContent = text;
+  }
+
   function markButtons() {
-    for (const button of $("choices").children) {
-      button.classList.toggle("recorded", button.dataset.choice === recorded);
+    for (const el of $("choices").children) {
+      const mine = el.dataset.choice === recorded;
+      el.classList.toggle("recorded", mine);
+      el.setAttribute("aria-pressed", String(mine));
+      badge(el, mine ? "✓ recorded" : "");
     }
-    $("answer-status").textContent = recorded === null ? "Tap an answer." : `Your answer "${recorded}" is recorded.`;
+    $("answer-status").textContent = recorded === null
+      ? "Choose an answer."
+      : `Your answer "${recorded}" is recorded. You can change it until the question closes.`;
   }
 
   function render(q, myAnswer) {
@@ -26,28 +46,39 @@
     $("question-text").textContent = q.text;
     $("result").hidden = true;
     $("error").hidden = true;
-    const buttons = q.choices.map((choice) => {
-      const button = document.createElement("button");
-      button.type = "button";
-      button.textContent = choice;
-      button.dataset.choice = choice;
-      button.onclick = () => answer(choice, button);
-      return button;
-    });
-    $("choices").replaceChildren(...buttons);
+    $("choices").replaceChildren(...q.choices.map(button));
     markButtons();
     show("question");
   }
 
-  function answer(choice, button) {
+  function answer(choice, el) {
     if (!question || question.status !== "open") return;
     for (const b of $("choices").children) b.classList.remove("pending");
     if (socket.send({ type: "answer", question_id: question.id, choice })) {
-      button.classList.add("pending");
+      el.classList.add("pending");
       $("answer-status").textContent = "Sending…";
     } else {
       $("answer-status").textContent = "Not connected; your answer was not sent. Try again in a moment.";
     }
+  }
+
+  function verdict(correct) {
+    const box = $("verdict");
+    box.className = "verdict";
+    if (correct === null) {
+      box.textContent = recorded === null
+        ? "The question is closed. It had no single correct answer."
+        : `The question is closed. Your answer: "${recorded}". It had no single correct answer.`;
+    } else if (recorded === null) {
+      box.textContent = `You did not answer. The correct answer: "${correct}".`;
+    } else if (recorded === correct) {
+      box.classList.add("right");
+      box.textContent = `✓ Right! Your answer "${recorded}" is correct.`;
+    } else {
+      box.classList.add("wrong");
+      box.textContent = `✗ Not quite. Your answer: "${recorded}". The correct answer: "${correct}".`;
+    }
+    return box.textContent;
   }
 
   const socket = Iclicker.connect(lecture.join_code, {
@@ -57,27 +88,36 @@
     },
     question(message) {
       render(message.question, null);
+      Iclicker.announce(`New question: ${message.question.text}`);
     },
     answer_ack(message) {
       if (question && message.question_id === question.id) {
         recorded = message.choice;
         for (const b of $("choices").children) b.classList.remove("pending");
         markButtons();
+        Iclicker.announce(`Your answer "${recorded}" is recorded.`);
       }
     },
     question_closed(message) {
       if (!question || message.question_id !== question.id) return;
       question.status = "closed";
-      for (const button of $("choices").children) {
-        button.disabled = true;
-        button.classList.remove("pending");
-        button.classList.toggle("correct", button.dataset.choice === message.correct);
+      const correct = message.correct;
+      for (const el of $("choices").children) {
+        const choice = el.dataset.choice;
+        el.disabled = true;
+        el.classList.remove("pending", "recorded");
+        el.classList.toggle("correct", correct !== null && choice === correct);
+        el.classList.toggle("wrong", choice === recorded && correct !== null && choice !== correct);
+        badge(el, correct !== null && choice === correct
+          ? (choice === recorded ? "✓ correct answer · yours" : "✓ correct answer")
+          : (choice === recorded ? "✗ your answer" : ""));
       }
-      $("answer-status").textContent = message.correct === null
-        ? "Closed."
-        : `Closed. The answer was "${message.correct}".`;
-      Iclicker.drawChart($("result-chart"), question.choices, message.counts, message.correct);
+      $("answer-status").textContent = "";
+      Iclicker.renderChart($("result-chart"), question.choices, message.counts, {
+        correct, mine: recorded, caption: "How the class answered",
+      });
       $("result").hidden = false;
+      Iclicker.announce(verdict(correct));
     },
     error(message) {
       for (const b of $("choices").children) b.classList.remove("pending");
@@ -88,6 +128,7 @@
       question = null;
       $("choices").replaceChildren();
       show("ended");
+      Iclicker.announce("The lecture has ended.");
     },
   });
 })();

@@ -91,3 +91,11 @@ def check_question(
 
 def normalise_join_code(code: str) -> str:
     return code.strip().upper()
+
+
+def parse_join_code(text: str) -> str | None:
+    """The join code typed as ``text`` (any case), or None if it cannot be one."""
+    code = normalise_join_code(text)
+    if len(code) != JOIN_CODE_LENGTH or not set(code) <= set(JOIN_CODE_ALPHABET):
+        return None
+    return code

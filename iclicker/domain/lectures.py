@@ -27,7 +27,7 @@ from iclicker.domain.lecture_values import (
     instructor_group,
     lecture_group,
     lecture_json,
-    normalise_join_code,
+    parse_join_code,
     question_json,
 )
 from iclicker.groups.interface import IGroups
@@ -227,8 +227,8 @@ class Lectures(Service):
 
     async def open_by_code(self, join_code: str) -> LiveLecture | None:
         """The open lecture with this join code (any case), or None."""
-        code = normalise_join_code(join_code)
-        if len(code) != JOIN_CODE_LENGTH or not set(code) <= set(JOIN_CODE_ALPHABET):
+        code = parse_join_code(join_code)
+        if code is None:
             return None
         for live in self._live.values():
             if live.lecture.join_code == code:
@@ -237,6 +237,14 @@ class Lectures(Service):
         if lecture is None or lecture.status != "open":
             return None
         return await self._live_for(lecture.id)
+
+    async def ended_by_code(self, join_code: str) -> LectureRow | None:
+        """The ended lecture with this join code, to tell a late student so."""
+        code = parse_join_code(join_code)
+        if code is None:
+            return None
+        lecture = await self._store.by_code(code)
+        return lecture if lecture is not None and lecture.status == "ended" else None
 
     def live(self, lecture_id: int) -> LiveLecture | None:
         """The lecture's live state if it is still open."""

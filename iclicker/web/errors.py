@@ -8,6 +8,7 @@ private page is sent to log in and brought back afterwards.
 from urllib.parse import quote, urlsplit
 
 from klein import Klein
+from twisted.internet.defer import Deferred
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 from twisted.web.resource import Resource
@@ -91,6 +92,17 @@ class ErrorResource(Resource):
 def install_error_handlers(app: Klein, kit: PageKit) -> None:
     """Turn every failure of ``app``'s routes into JSON or a page, never a traceback."""
 
+    def respond(request: Request, status: int, code: str, message: str) -> bytes | Deferred:
+        """As ``error_response``, but a page shows who is signed in (its top bar)."""
+        if _is_api(request):
+            return error_response(kit, request, status, code, message)
+
+        async def page() -> bytes:
+            user = await kit.viewer_if_any(request)
+            return kit.error_page(request, status, message, user)
+
+        return Deferred.fromCoroutine(page())
+
     @app.handle_errors(DomainError)
     def refused(request: Request, failure: Failure) -> bytes:
         error = failure.value
@@ -99,7 +111,7 @@ def install_error_handlers(app: Klein, kit: PageKit) -> None:
             return redirect(request, f"/login?next={target}")
         if isinstance(error, Unavailable):
             request.setHeader(b"retry-after", str(error.retry_after).encode("ascii"))
-        return error_response(kit, request, status_for(error), error.code, error.message)
+        return respond(request, status_for(error), error.code, error.message)
 
     @app.handle_errors(RequestRedirect)
     def moved(request: Request, failure: Failure) -> bytes:
@@ -117,7 +129,7 @@ def install_error_handlers(app: Klein, kit: PageKit) -> None:
             request.setHeader(b"allow", ", ".join(failure.value.valid_methods).encode("ascii"))
         message = _ROUTING_MESSAGES.get(status, "The request was not understood.")
         code = _ROUTING_CODES.get(status, "invalid_request")
-        return error_response(kit, request, status, code, message)
+        return respond(request, status, code, message)
 
     @app.handle_errors(Exception)
     def unexpected(request: Request, failure: Failure) -> bytes:
@@ -127,8 +139,7 @@ def install_error_handlers(app: Klein, kit: PageKit) -> None:
             method=request.method.decode("latin-1"),
             path=request.path.decode("latin-1", "replace"),
         )
-        return error_response(
-            kit,
+        return respond(
             request,
             500,
             "internal_error",

@@ -20,6 +20,7 @@ class LecturePages:
         add_route(app, "/lectures", self.dashboard, ["GET"])
         add_route(app, "/lectures", self.start, ["POST"])
         add_route(app, "/lectures/<id:lecture_id>", self.lecture, ["GET"])
+        add_route(app, "/lectures/<id:lecture_id>/projector", self.projector, ["GET"])
         add_route(app, "/join", self.join_form, ["GET"])
         add_route(app, "/join/<code>", self.join, ["GET"])
 
@@ -43,6 +44,18 @@ class LecturePages:
         lecture = await self._lectures.owned(user, lecture_id)
         return self._kit.render(request, "instructor.html", user, lecture=lecture_json(lecture))
 
+    async def projector(self, request: Request, lecture_id: int) -> bytes:
+        """What the room sees: no controls; ``?contrast=high`` for washed-out projectors."""
+        user = await self._kit.require_viewer(request)
+        lecture = await self._lectures.owned(user, lecture_id)
+        return self._kit.render(
+            request,
+            "projector.html",
+            user,
+            lecture=lecture_json(lecture),
+            high_contrast=form_value(request, "contrast") == "high",
+        )
+
     async def join_form(self, request: Request) -> bytes:
         user = await self._kit.require_viewer(request)
         code = form_value(request, "code")
@@ -55,5 +68,16 @@ class LecturePages:
         user = await self._kit.require_viewer(request)
         live = await self._lectures.open_by_code(code)
         if live is None:
+            ended = await self._lectures.ended_by_code(code)
+            if ended is not None:
+                return self._kit.render(
+                    request,
+                    "error.html",
+                    user,
+                    status=410,
+                    title="This lecture has ended",
+                    message=f"“{ended.title}” has ended. Thank you for taking part!",
+                    status_code=None,
+                )
             raise NotFound("There is no open lecture with that join code. Check it and try again.")
         return self._kit.render(request, "student.html", user, lecture=lecture_json(live.lecture))

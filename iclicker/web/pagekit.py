@@ -88,11 +88,20 @@ class PageKit:
             template, user=user, csrf_token=self.csrf.token(request), **context
         )
 
-    def error_page(self, request: Request, status: int, message: str) -> bytes:
+    async def viewer_if_any(self, request: Request) -> User | None:
+        """The signed-in user for an error page's top bar; None if even that fails."""
+        try:
+            return await self.viewer(request)
+        except Exception:
+            return None
+
+    def error_page(
+        self, request: Request, status: int, message: str, user: User | None = None
+    ) -> bytes:
         return self.render(
             request,
             "error.html",
-            None,
+            user,
             status=status,
             title=_ERROR_TITLES.get(status, "Request refused"),
             message=message,

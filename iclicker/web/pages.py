@@ -12,6 +12,13 @@ from iclicker.web.guards import Guards
 from iclicker.web.http import add_route
 from iclicker.web.pagekit import PageKit, redirect, safe_next
 
+_FIELD_OF_ERROR = {
+    "invalid_username": "username",
+    "username_taken": "username",
+    "weak_password": "password",
+    "invalid_request": "display_name",
+}
+
 
 class AccountPages:
     def __init__(
@@ -88,6 +95,7 @@ class AccountPages:
                 None,
                 status=409 if error.code == "username_taken" else 400,
                 error=error.message,
+                error_field=_FIELD_OF_ERROR.get(error.code),
                 username=username,
                 display_name=display_name or "",
                 next=safe_next(form_value(request, "next")),
