@@ -5,7 +5,12 @@ from twisted.internet.testing import StringTransport
 from twisted.web.resource import Resource
 from twisted.web.server import Site
 
-from iclicker.web.request import BODY_DEADLINE, HEADERS_DEADLINE, IclickerRequest
+from iclicker.web.request import (
+    BODY_DEADLINE,
+    DEADLINE_JITTER,
+    HEADERS_DEADLINE,
+    IclickerRequest,
+)
 
 
 class Hello(Resource):
@@ -32,7 +37,7 @@ def test_a_client_dribbling_its_headers_is_dropped_at_the_deadline():
         clock.advance(1)
         protocol.dataReceived(b"x")
     assert not transport.disconnecting
-    clock.advance(1.5)
+    clock.advance(DEADLINE_JITTER + 1.5)
     assert transport.disconnecting
 
 
@@ -40,7 +45,7 @@ def test_a_slow_body_gets_its_own_longer_deadline():
     """Headers on time, then a body that never finishes: dropped after BODY_DEADLINE."""
     clock, transport, protocol = connection()
     protocol.dataReceived(b"POST / HTTP/1.1\r\nHost: example\r\nContent-Length: 100\r\n\r\nab")
-    clock.advance(HEADERS_DEADLINE + 1)
+    clock.advance(HEADERS_DEADLINE + DEADLINE_JITTER + 1)
     assert not transport.disconnecting
     clock.advance(BODY_DEADLINE)
     assert transport.disconnecting

@@ -1,5 +1,7 @@
 """The site's request class: bodies stored up to a limit, safe headers on every response."""
 
+import random
+
 from twisted.internet.interfaces import IDelayedCall
 from twisted.logger import Logger
 from twisted.web.server import Request
@@ -8,7 +10,11 @@ from twisted.web.server import Request
 # so a client cannot fill memory or disk, and the route answers 413.
 MAX_STORED_BODY = 4 * 1024 * 1024
 HEADERS_DEADLINE = 20.0
-"""Seconds from a request's first line to its last header (slowloris, half-open)."""
+"""Seconds (plus jitter) from a request's first line to its last header (slowloris)."""
+DEADLINE_JITTER = 5.0
+"""Up to this much is added to each deadline, so that a thousand lingering
+connections opened at once are not all dropped in the same instant (which
+stalled the reactor for ~100 ms in bench/slow_clients.py)."""
 BODY_DEADLINE = 300.0
 """Seconds from the last header to the end of the body (a 5 MiB photo on a slow phone)."""
 IDLE_TIMEOUT = 75
@@ -33,7 +39,9 @@ class IclickerRequest(Request):
         super().__init__(channel, *args, **kwargs)
         # Twisted's idle timeout restarts with every byte, so a client that
         # dribbles a byte a second would hold its connection for hours.
-        self._deadline = channel.callLater(HEADERS_DEADLINE, self._too_slow, "headers")
+        self._deadline = channel.callLater(
+            HEADERS_DEADLINE + random.uniform(0, DEADLINE_JITTER), self._too_slow, "headers"
+        )
 
     def gotLength(self, length: int | None) -> None:
         """All headers are in: the body gets its own, longer deadline."""
