@@ -6,6 +6,7 @@ from autobahn.twisted.resource import WebSocketResource
 from twisted.application import strports
 from twisted.application.service import MultiService, Service
 from twisted.internet.defer import Deferred, maybeDeferred
+from twisted.internet.threads import deferToThreadPool
 from twisted.web.server import Site
 
 from iclicker.auth.passwords import PasswordHasher
@@ -13,14 +14,17 @@ from iclicker.auth.sessions import Sessions, Sweeper
 from iclicker.config import Config
 from iclicker.domain.accounts import Accounts
 from iclicker.domain.answer_writer import AnswerWriter
+from iclicker.domain.courses import Courses
 from iclicker.domain.lectures import Lectures
 from iclicker.groups.memory import MemoryGroups
 from iclicker.secret import load_or_create_secret, secret_path
+from iclicker.store.courses import CourseStore
 from iclicker.store.db import Database, prepare
 from iclicker.store.lectures import LectureStore
 from iclicker.store.sessions import SessionStore
 from iclicker.store.users import UserStore
 from iclicker.web.api import AccountsApi
+from iclicker.web.courses_api import CoursesApi
 from iclicker.web.csrf import CsrfTokens
 from iclicker.web.errors import ErrorResource, error_response, install_error_handlers
 from iclicker.web.gate import Gate
@@ -88,8 +92,15 @@ def build_service(config: Config, reactor) -> MultiService:
     accounts = Accounts(UserStore(database), session_store, hasher, reactor)
     groups = MemoryGroups(prepared_frame)
     lecture_store = LectureStore(database)
-    lectures = Lectures(lecture_store, AnswerWriter(lecture_store), groups, reactor)
+    course_store = CourseStore(database)
+    lectures = Lectures(lecture_store, AnswerWriter(lecture_store), groups, reactor, course_store)
     lectures.setServiceParent(root)
+
+    # Parsing uploads and spreadsheets: the reactor's own thread pool.
+    def run_in_thread(function, *args):
+        return deferToThreadPool(reactor, reactor.getThreadPool(), function, *args)
+
+    courses = Courses(course_store, lectures.roster_changed, run_in_thread, reactor)
     sockets = LectureSocketFactory(reactor, lectures, groups, sessions, config.max_send_buffer)
     SocketsService(sockets, reactor).setServiceParent(root)
 
@@ -99,6 +110,7 @@ def build_service(config: Config, reactor) -> MultiService:
     CoreRoutes(database, WebSocketResource(sockets), guards, not_found).install(app)
     AccountsApi(accounts, sessions, guards).install(app)
     LecturesApi(lectures, sessions, guards).install(app)
+    CoursesApi(courses, sessions, guards, run_in_thread).install(app)
     AccountPages(kit, accounts, sessions, guards).install(app)
     LecturePages(kit, lectures).install(app)
     ApiDescription(load_description()).install(app)

@@ -17,6 +17,7 @@ from iclicker.domain.lecture_values import (
 )
 from iclicker.domain.lectures import TALLY_INTERVAL, Lectures
 from iclicker.groups.interface import IGroups
+from iclicker.store.courses import CourseStore
 from iclicker.store.db import Database, connect, prepare
 from iclicker.store.lectures import Answer, LectureStore
 
@@ -72,7 +73,13 @@ async def database(tmp_path):
 
 @pytest.fixture
 def lectures(database, groups, clock):
-    return Lectures(LectureStore(database), AnswerWriter(LectureStore(database)), groups, clock)
+    return new_lectures(database, groups, clock)
+
+
+def new_lectures(database, groups, clock) -> Lectures:
+    """The lecture domain as the service builds it, over ``database``."""
+    store = LectureStore(database)
+    return Lectures(store, AnswerWriter(store), groups, clock, CourseStore(database))
 
 
 async def _raises(coroutine, kind, code=None):
@@ -242,9 +249,7 @@ async def test_a_new_process_resumes_the_open_question(database, groups, clock, 
     live = await lectures.open_by_code(lecture.join_code)
     question = await lectures.ask(PROF, lecture.id, "Q", ("a", "b"), None)
     await lectures.answer(live, STUDENTS[0].id, question.id, "b")
-    restarted = Lectures(
-        LectureStore(database), AnswerWriter(LectureStore(database)), groups, clock
-    )
+    restarted = new_lectures(database, groups, clock)
     resumed = await restarted.open_by_code(lecture.join_code)
     hello = restarted.hello(resumed, STUDENTS[0].id, "student")
     assert hello["question"]["id"] == question.id
@@ -320,8 +325,7 @@ async def test_a_restarted_server_still_shows_the_last_results(database, groups,
     await lectures.answer(live, STUDENTS[0].id, question.id, "a")
     await lectures.close(PROF, lecture.id, question.id)
     await lectures.reveal(PROF, lecture.id, question.id)
-    store = LectureStore(database)
-    restarted = Lectures(store, AnswerWriter(store), groups, clock)
+    restarted = new_lectures(database, groups, clock)
     resumed = await restarted.open_by_code(lecture.join_code)
     results = restarted.hello(resumed, PROF.id, "instructor")["results"]
     assert results["counts"] == {"a": 1, "b": 0} and results["question"]["revealed"]

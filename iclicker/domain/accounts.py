@@ -7,7 +7,7 @@ from twisted.internet.interfaces import IReactorTime
 from twisted.logger import Logger
 
 from iclicker.auth.passwords import MAX_PASSWORD_BYTES, MIN_PASSWORD_BYTES, PasswordHasher
-from iclicker.domain.errors import BadCredentials, Conflict, Invalid, TooManyAttempts
+from iclicker.domain.errors import BadCredentials, Conflict, Forbidden, Invalid, TooManyAttempts
 from iclicker.store.sessions import SessionStore, ThrottleRow
 from iclicker.store.users import UsernameTaken, UserRow, UserStore, username_key
 
@@ -39,6 +39,17 @@ class User:
 
     def as_json(self) -> dict:
         return attrs.asdict(self)
+
+
+def may_manage(user: User, owner_id: int) -> bool:
+    """Its owner and site admins run a course or a lecture."""
+    return user.id == owner_id or user.role == "admin"
+
+
+def require_teacher(user: User) -> None:
+    """Courses and lectures are run by instructors and admins only."""
+    if not user.can_teach:
+        raise Forbidden("Only instructors can do that.")
 
 
 def check_username(username: str) -> str:

@@ -16,6 +16,10 @@ class DomainError(Exception):
         if code is not None:
             self.code = code
 
+    def details(self) -> dict:
+        """Fields the error adds to ``{"code", "message"}`` on the wire (none by default)."""
+        return {}
+
 
 class Invalid(DomainError):
     code = "invalid_request"

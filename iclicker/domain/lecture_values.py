@@ -37,6 +37,7 @@ def lecture_json(lecture: LectureRow) -> dict:
         "join_code": lecture.join_code,
         "status": lecture.status,
         "created_at": iso_time(lecture.created_at),
+        "course_id": lecture.course_id,
     }
 
 

@@ -17,9 +17,9 @@ from twisted.internet.interfaces import IDelayedCall, IReactorTime
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 
-from iclicker.domain.accounts import User
+from iclicker.domain.accounts import User, may_manage, require_teacher
 from iclicker.domain.answer_writer import AnswerWriter
-from iclicker.domain.errors import Conflict, Forbidden, Invalid, NotFound
+from iclicker.domain.errors import Conflict, Invalid, NotFound
 from iclicker.domain.lecture_values import (
     JOIN_CODE_ALPHABET,
     JOIN_CODE_LENGTH,
@@ -30,7 +30,9 @@ from iclicker.domain.lecture_values import (
     parse_join_code,
     question_json,
 )
+from iclicker.domain.roster_gate import RosterGate
 from iclicker.groups.interface import IGroups
+from iclicker.store.courses import CourseStore
 from iclicker.store.lectures import (
     Answer,
     ClosedQuestion,
@@ -70,8 +72,13 @@ class Lectures(Service):
         writer: AnswerWriter,
         groups: IGroups,
         clock: IReactorTime,
+        courses: CourseStore,
     ) -> None:
         self._store = store
+        self._courses = courses
+        self._roster_gate = RosterGate(courses)
+        self.roster_changed = self._roster_gate.changed
+        """Call with a course id after its roster changes."""
         self._writer = writer
         self._groups = groups
         self._clock = clock
@@ -87,13 +94,17 @@ class Lectures(Service):
     # -- instructor operations ------------------------------------------------
 
     async def create(self, user: User, title: str, course_id: int | None = None) -> LectureRow:
-        self._require_teacher(user)
+        require_teacher(user)
         if course_id is not None:
-            raise NotFound("No such course.")
+            course = await self._courses.get(course_id)
+            if course is None or not may_manage(user, course.owner_id):
+                raise NotFound("No such course.")
         for _ in range(20):
             code = "".join(secrets.choice(JOIN_CODE_ALPHABET) for _ in range(JOIN_CODE_LENGTH))
             try:
-                lecture = await self._store.create(user.id, title, code, self._clock.seconds())
+                lecture = await self._store.create(
+                    user.id, title, code, self._clock.seconds(), course_id
+                )
             except JoinCodeTaken:
                 continue
             self.log.info(
@@ -105,14 +116,14 @@ class Lectures(Service):
         raise Conflict("Could not find an unused join code; try again.")
 
     async def lectures_of(self, user: User) -> list[LectureRow]:
-        self._require_teacher(user)
+        require_teacher(user)
         return await self._store.of_owner(None if user.role == "admin" else user.id)
 
     async def owned(self, user: User, lecture_id: int) -> LectureRow:
         """The lecture if ``user`` may drive it: students 403, others' lectures 404."""
-        self._require_teacher(user)
+        require_teacher(user)
         lecture = await self._store.get(lecture_id)
-        if lecture is None or (lecture.owner_id != user.id and user.role != "admin"):
+        if lecture is None or not may_manage(user, lecture.owner_id):
             raise NotFound("No such lecture.")
         return lecture
 
@@ -246,6 +257,13 @@ class Lectures(Service):
         lecture = await self._store.by_code(code)
         return lecture if lecture is not None and lecture.status == "ended" else None
 
+    async def admits(self, user: User, live: LiveLecture) -> bool:
+        """May ``user`` join this lecture? A course's roster gates its students only."""
+        course_id = live.lecture.course_id
+        if course_id is None or self.role_of(user, live.lecture) == "instructor":
+            return True
+        return await self._roster_gate.admits(course_id, user.username)
+
     def live(self, lecture_id: int) -> LiveLecture | None:
         """The lecture's live state if it is still open."""
         return self._live.get(lecture_id)
@@ -315,11 +333,6 @@ class Lectures(Service):
             self._schedule_tally(live)
 
     # -- internals --------------------------------------------------------------
-
-    @staticmethod
-    def _require_teacher(user: User) -> None:
-        if not user.can_teach:
-            raise Forbidden("Only instructors can do that.")
 
     async def _live_for(self, lecture_id: int) -> LiveLecture | None:
         """The cached live state of an open lecture (None once ended).

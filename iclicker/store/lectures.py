@@ -16,6 +16,7 @@ class LectureRow:
     join_code: str
     status: str
     created_at: float
+    course_id: int | None = None
 
 
 @attrs.frozen
@@ -67,7 +68,7 @@ class LectureNotOpen(Exception):
     """The lecture ended before this change reached the database."""
 
 
-_LECTURE_COLUMNS = "id, owner_id, title, join_code, status, created_at"
+_LECTURE_COLUMNS = "id, owner_id, title, join_code, status, created_at, course_id"
 _QUESTION_COLUMNS = "id, lecture_id, text, choices, correct, status, revealed_at IS NOT NULL"
 
 
@@ -78,17 +79,22 @@ def _question(row: tuple) -> QuestionRow:
 
 
 def create_lecture_txn(
-    txn: sqlite3.Cursor, owner_id: int, title: str, join_code: str, now: float
+    txn: sqlite3.Cursor,
+    owner_id: int,
+    title: str,
+    join_code: str,
+    now: float,
+    course_id: int | None = None,
 ) -> LectureRow:
     try:
         txn.execute(
-            "INSERT INTO lectures (owner_id, title, join_code, status, created_at)"
-            " VALUES (?, ?, ?, 'open', ?)",
-            (owner_id, title, join_code, now),
+            "INSERT INTO lectures (owner_id, title, join_code, status, created_at, course_id)"
+            " VALUES (?, ?, ?, 'open', ?, ?)",
+            (owner_id, title, join_code, now, course_id),
         )
     except sqlite3.IntegrityError as error:
         raise JoinCodeTaken(join_code) from error
-    return LectureRow(txn.lastrowid, owner_id, title, join_code, "open", now)
+    return LectureRow(txn.lastrowid, owner_id, title, join_code, "open", now, course_id)
 
 
 def lecture_txn(txn: sqlite3.Cursor, lecture_id: int) -> LectureRow | None:
@@ -316,8 +322,12 @@ class LectureStore:
     def __init__(self, database: Database) -> None:
         self._database = database
 
-    async def create(self, owner_id: int, title: str, join_code: str, now: float) -> LectureRow:
-        return await self._database.run(create_lecture_txn, owner_id, title, join_code, now)
+    async def create(
+        self, owner_id: int, title: str, join_code: str, now: float, course_id: int | None
+    ) -> LectureRow:
+        return await self._database.run(
+            create_lecture_txn, owner_id, title, join_code, now, course_id
+        )
 
     async def get(self, lecture_id: int) -> LectureRow | None:
         return await self._database.run(lecture_txn, lecture_id)

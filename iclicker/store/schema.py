@@ -72,6 +72,28 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE questions ADD COLUMN revealed_at REAL;
     """,
+    # 4: courses and their rosters; a lecture may belong to a course.
+    """
+    CREATE TABLE courses (
+        id INTEGER PRIMARY KEY,
+        owner_id INTEGER NOT NULL REFERENCES users(id),
+        name TEXT NOT NULL,
+        archived INTEGER NOT NULL DEFAULT 0,
+        created_at REAL NOT NULL
+    );
+    CREATE INDEX courses_by_owner ON courses(owner_id);
+    CREATE TABLE roster (
+        course_id INTEGER NOT NULL REFERENCES courses(id) ON DELETE CASCADE,
+        username_key TEXT NOT NULL,
+        username TEXT NOT NULL,
+        display_name TEXT NOT NULL DEFAULT '',
+        email TEXT NOT NULL DEFAULT '',
+        student_id TEXT NOT NULL DEFAULT '',
+        PRIMARY KEY (course_id, username_key)
+    ) WITHOUT ROWID;
+    ALTER TABLE lectures ADD COLUMN course_id INTEGER REFERENCES courses(id);
+    CREATE INDEX lectures_by_course ON lectures(course_id);
+    """,
 )
 
 

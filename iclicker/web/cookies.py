@@ -7,7 +7,7 @@ from iclicker.auth.sessions import Sessions
 from iclicker.domain.accounts import User
 from iclicker.domain.errors import NotAuthenticated
 from iclicker.web.guards import Guards
-from iclicker.web.http import request_scheme
+from iclicker.web.http import check_json_write, read_json, request_scheme
 
 SESSION_COOKIE = SESSION_COOKIE_NAME.encode("ascii")
 
@@ -55,3 +55,10 @@ async def authenticated_user(request: Request, sessions: Sessions) -> User:
     if user is None:
         raise NotAuthenticated("Log in first.")
     return user
+
+
+async def json_write(request: Request, guards: Guards, sessions: Sessions) -> tuple[User, dict]:
+    """The checks of a state-changing JSON call, in the contract's order, and its body."""
+    check_json_write(request, guards)
+    user = await authenticated_user(request, sessions)
+    return user, read_json(request)

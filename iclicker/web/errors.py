@@ -60,18 +60,25 @@ def status_for(error: DomainError) -> int:
     return 400
 
 
-def error_body(code: str, message: str) -> dict:
-    return {"error": {"code": code, "message": message}}
+def error_body(code: str, message: str, details: dict | None = None) -> dict:
+    return {"error": {"code": code, "message": message, **(details or {})}}
 
 
 def _is_api(request: Request) -> bool:
     return request.path.startswith(b"/api/")
 
 
-def error_response(kit: PageKit, request: Request, status: int, code: str, message: str) -> bytes:
+def error_response(
+    kit: PageKit,
+    request: Request,
+    status: int,
+    code: str,
+    message: str,
+    details: dict | None = None,
+) -> bytes:
     """JSON under /api/, the friendly error page everywhere else."""
     if _is_api(request):
-        return json_response(request, status, error_body(code, message))
+        return json_response(request, status, error_body(code, message, details))
     return kit.error_page(request, status, message)
 
 
@@ -92,10 +99,12 @@ class ErrorResource(Resource):
 def install_error_handlers(app: Klein, kit: PageKit) -> None:
     """Turn every failure of ``app``'s routes into JSON or a page, never a traceback."""
 
-    def respond(request: Request, status: int, code: str, message: str) -> bytes | Deferred:
+    def respond(
+        request: Request, status: int, code: str, message: str, details: dict | None = None
+    ) -> bytes | Deferred:
         """As ``error_response``, but a page shows who is signed in (its top bar)."""
         if _is_api(request):
-            return error_response(kit, request, status, code, message)
+            return error_response(kit, request, status, code, message, details)
 
         async def page() -> bytes:
             user = await kit.viewer_if_any(request)
@@ -111,7 +120,7 @@ def install_error_handlers(app: Klein, kit: PageKit) -> None:
             return redirect(request, f"/login?next={target}")
         if isinstance(error, Unavailable):
             request.setHeader(b"retry-after", str(error.retry_after).encode("ascii"))
-        return respond(request, status_for(error), error.code, error.message)
+        return respond(request, status_for(error), error.code, error.message, error.details())
 
     @app.handle_errors(RequestRedirect)
     def moved(request: Request, failure: Failure) -> bytes:

@@ -14,14 +14,12 @@ from iclicker.domain.lecture_values import (
     question_json,
 )
 from iclicker.domain.lectures import Lectures
-from iclicker.web.cookies import authenticated_user
+from iclicker.web.cookies import authenticated_user, json_write
 from iclicker.web.guards import Guards
 from iclicker.web.http import (
     add_route,
-    check_json_write,
     field,
     json_response,
-    read_json,
 )
 
 LECTURE = "/api/lectures/<id:lecture_id>"
@@ -48,10 +46,7 @@ class LecturesApi:
         return await authenticated_user(request, self._sessions)
 
     async def _writer(self, request: Request) -> tuple[User, dict]:
-        """The checks of a state-changing call, in the contract's order, and its body."""
-        check_json_write(request, self._guards)
-        user = await authenticated_user(request, self._sessions)
-        return user, read_json(request)
+        return await json_write(request, self._guards, self._sessions)
 
     async def create(self, request: Request) -> bytes:
         user, body = await self._writer(request)

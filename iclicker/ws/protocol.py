@@ -1,8 +1,8 @@
 """One lecture WebSocket: admission in the handshake, then frames to domain calls and back.
 
 The HTTP route in front has already checked the network allowlist and the
-Origin (403); here come the session (401) and the join code (404), in the
-contract's order.
+Origin (403); here come the session (401), the join code (404) and the
+course roster (403), in the contract's order.
 """
 
 from typing import Any
@@ -82,6 +82,8 @@ class LectureProtocol(WebSocketServerProtocol):
             live = await factory.lectures.open_by_code(request.path[len(PATH_PREFIX) :])
         if live is None:
             raise ConnectionDeny(404, "no open lecture with that join code")
+        if not await factory.lectures.admits(user, live):
+            raise ConnectionDeny(403, "not on this course's roster")
         self._user = user
         self._lecture_id = live.lecture.id
         self._role = factory.lectures.role_of(user, live.lecture)

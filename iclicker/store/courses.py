@@ -1,0 +1,176 @@
+"""Courses and their rosters."""
+
+import sqlite3
+
+import attrs
+
+from iclicker.store.db import Database
+from iclicker.store.users import username_key
+
+
+@attrs.frozen
+class CourseRow:
+    id: int
+    owner_id: int
+    name: str
+    archived: bool
+
+
+@attrs.frozen
+class RosterEntry:
+    """One line of a roster file, as it will be stored."""
+
+    username: str
+    display_name: str = ""
+    email: str = ""
+    student_id: str = ""
+
+
+@attrs.frozen
+class RosterStudent:
+    username: str
+    display_name: str
+    active: bool
+    """An account with this username exists (else the entry is pending)."""
+
+
+@attrs.frozen
+class RosterCounts:
+    added: int = 0
+    updated: int = 0
+    pending: int = 0
+    removed: int = 0
+
+
+_COURSE_COLUMNS = "id, owner_id, name, archived"
+
+
+def _course(row: tuple) -> CourseRow:
+    return CourseRow(row[0], row[1], row[2], bool(row[3]))
+
+
+def create_course_txn(txn: sqlite3.Cursor, owner_id: int, name: str, now: float) -> CourseRow:
+    txn.execute(
+        "INSERT INTO courses (owner_id, name, created_at) VALUES (?, ?, ?)", (owner_id, name, now)
+    )
+    return CourseRow(txn.lastrowid, owner_id, name, False)
+
+
+def course_txn(txn: sqlite3.Cursor, course_id: int) -> CourseRow | None:
+    txn.execute(f"SELECT {_COURSE_COLUMNS} FROM courses WHERE id = ?", (course_id,))
+    row = txn.fetchone()
+    return _course(row) if row else None
+
+
+def courses_of_txn(txn: sqlite3.Cursor, owner_id: int | None) -> list[CourseRow]:
+    """One owner's courses, or everyone's for None; by name."""
+    if owner_id is None:
+        txn.execute(f"SELECT {_COURSE_COLUMNS} FROM courses ORDER BY lower(name), id")
+    else:
+        txn.execute(
+            f"SELECT {_COURSE_COLUMNS} FROM courses WHERE owner_id = ? ORDER BY lower(name), id",
+            (owner_id,),
+        )
+    return [_course(row) for row in txn.fetchall()]
+
+
+def update_course_txn(
+    txn: sqlite3.Cursor, course_id: int, name: str | None, archived: bool | None
+) -> CourseRow | None:
+    if name is not None:
+        txn.execute("UPDATE courses SET name = ? WHERE id = ?", (name, course_id))
+    if archived is not None:
+        txn.execute("UPDATE courses SET archived = ? WHERE id = ?", (int(archived), course_id))
+    return course_txn(txn, course_id)
+
+
+def roster_txn(txn: sqlite3.Cursor, course_id: int) -> list[RosterStudent]:
+    """The roster by username case-insensitively; a registered account makes an entry active."""
+    txn.execute(
+        "SELECT r.username, coalesce(u.display_name, nullif(r.display_name, ''), r.username),"
+        " u.id IS NOT NULL FROM roster r LEFT JOIN users u ON u.username_key = r.username_key"
+        " WHERE r.course_id = ? ORDER BY r.username_key",
+        (course_id,),
+    )
+    return [RosterStudent(row[0], row[1], bool(row[2])) for row in txn.fetchall()]
+
+
+def roster_keys_txn(txn: sqlite3.Cursor, course_id: int) -> frozenset[str]:
+    """The roster's usernames as compared (case-folded): what the handshake checks."""
+    txn.execute("SELECT username_key FROM roster WHERE course_id = ?", (course_id,))
+    return frozenset(row[0] for row in txn.fetchall())
+
+
+def apply_roster_txn(
+    txn: sqlite3.Cursor, course_id: int, entries: list[RosterEntry], replace: bool
+) -> RosterCounts:
+    """Add or update every entry (one per username); with ``replace``, drop the rest.
+
+    A username already on the roster counts as updated, else as pending when
+    no account has it yet, else as added.
+    """
+    keys = {username_key(entry.username): entry for entry in entries}
+    on_roster = roster_keys_txn(txn, course_id)
+    registered: set[str] = set()
+    key_list = list(keys)
+    for start in range(0, len(key_list), 500):
+        chunk = key_list[start : start + 500]
+        txn.execute(
+            f"SELECT username_key FROM users WHERE username_key IN ({','.join('?' * len(chunk))})",
+            chunk,
+        )
+        registered.update(row[0] for row in txn.fetchall())
+    txn.executemany(
+        "INSERT INTO roster (course_id, username_key, username, display_name, email, student_id)"
+        " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (course_id, username_key) DO UPDATE SET"
+        " username = excluded.username, display_name = excluded.display_name,"
+        " email = excluded.email, student_id = excluded.student_id",
+        [
+            (course_id, key, e.username, e.display_name, e.email, e.student_id)
+            for key, e in keys.items()
+        ],
+    )
+    removed = 0
+    if replace:
+        gone = sorted(on_roster - keys.keys())
+        txn.executemany(
+            "DELETE FROM roster WHERE course_id = ? AND username_key = ?",
+            [(course_id, key) for key in gone],
+        )
+        removed = len(gone)
+    updated = len(keys.keys() & on_roster)
+    fresh = keys.keys() - on_roster
+    pending = len(fresh - registered)
+    return RosterCounts(len(fresh) - pending, updated, pending, removed)
+
+
+class CourseStore:
+    """Async access to courses for the reactor thread."""
+
+    def __init__(self, database: Database) -> None:
+        self._database = database
+
+    async def create(self, owner_id: int, name: str, now: float) -> CourseRow:
+        return await self._database.run(create_course_txn, owner_id, name, now)
+
+    async def get(self, course_id: int) -> CourseRow | None:
+        return await self._database.run(course_txn, course_id)
+
+    async def of_owner(self, owner_id: int | None) -> list[CourseRow]:
+        return await self._database.run(courses_of_txn, owner_id)
+
+    async def update(
+        self, course_id: int, name: str | None, archived: bool | None
+    ) -> CourseRow | None:
+        return await self._database.run(update_course_txn, course_id, name, archived)
+
+    async def roster(self, course_id: int) -> list[RosterStudent]:
+        return await self._database.run(roster_txn, course_id)
+
+    async def roster_keys(self, course_id: int) -> frozenset[str]:
+        return await self._database.run(roster_keys_txn, course_id)
+
+    async def apply_roster(
+        self, course_id: int, entries: list[RosterEntry], replace: bool
+    ) -> RosterCounts:
+        return await self._database.run(apply_roster_txn, course_id, entries, replace)

@@ -1,0 +1,94 @@
+"""The courses JSON API: courses, and their rosters from uploaded spreadsheets."""
+
+from klein import Klein
+from twisted.web.server import Request
+
+from iclicker.auth.sessions import Sessions
+from iclicker.domain.accounts import User
+from iclicker.domain.courses import Courses, check_course_name
+from iclicker.domain.spreadsheets import MAX_FILE_BYTES
+from iclicker.store.courses import CourseRow
+from iclicker.web.cookies import authenticated_user, json_write
+from iclicker.web.guards import Guards
+from iclicker.web.http import add_route, field, json_response
+from iclicker.web.uploads import check_upload_write, read_upload
+
+COURSE = "/api/courses/<id:course_id>"
+
+
+def course_json(course: CourseRow) -> dict:
+    return {"id": course.id, "name": course.name, "archived": course.archived}
+
+
+class CoursesApi:
+    def __init__(self, courses: Courses, sessions: Sessions, guards: Guards, run_in_thread) -> None:
+        self._courses = courses
+        self._sessions = sessions
+        self._guards = guards
+        self._run_in_thread = run_in_thread
+
+    def install(self, app: Klein) -> None:
+        add_route(app, "/api/courses", self.create, ["POST"])
+        add_route(app, "/api/courses", self.list, ["GET"])
+        add_route(app, COURSE, self.update, ["PATCH"])
+        add_route(app, f"{COURSE}/roster", self.upload_roster, ["POST"])
+        add_route(app, f"{COURSE}/roster", self.roster, ["GET"])
+
+    async def _writer(self, request: Request) -> tuple[User, dict]:
+        return await json_write(request, self._guards, self._sessions)
+
+    async def create(self, request: Request) -> bytes:
+        user, body = await self._writer(request)
+        course = await self._courses.create(user, check_course_name(field(body, "name", str)))
+        return json_response(request, 201, {"course": course_json(course)})
+
+    async def list(self, request: Request) -> bytes:
+        user = await authenticated_user(request, self._sessions)
+        courses = await self._courses.courses_of(user)
+        return json_response(request, 200, {"courses": [course_json(c) for c in courses]})
+
+    async def update(self, request: Request, course_id: int) -> bytes:
+        """Rename (``name``) or archive (``archived``) a course."""
+        user, body = await self._writer(request)
+        name = field(body, "name", str, required=False)
+        archived = field(body, "archived", bool, required=False)
+        course = await self._courses.update(
+            user, course_id, None if name is None else check_course_name(name), archived
+        )
+        return json_response(request, 200, {"course": course_json(course)})
+
+    async def upload_roster(self, request: Request, course_id: int) -> bytes:
+        check_upload_write(request, self._guards)
+        user = await authenticated_user(request, self._sessions)
+        upload = await read_upload(request, self._run_in_thread, MAX_FILE_BYTES, "The file")
+        counts = await self._courses.upload_roster(
+            user, course_id, upload.file, replace=upload.fields.get("replace") == "true"
+        )
+        return json_response(
+            request,
+            200,
+            {
+                "added": counts.added,
+                "updated": counts.updated,
+                "pending": counts.pending,
+                "removed": counts.removed,
+            },
+        )
+
+    async def roster(self, request: Request, course_id: int) -> bytes:
+        user = await authenticated_user(request, self._sessions)
+        students = await self._courses.roster(user, course_id)
+        return json_response(
+            request,
+            200,
+            {
+                "students": [
+                    {
+                        "username": s.username,
+                        "display_name": s.display_name,
+                        "status": "active" if s.active else "pending",
+                    }
+                    for s in students
+                ]
+            },
+        )
