@@ -13,7 +13,6 @@ from iclicker.auth.passwords import PasswordHasher
 from iclicker.auth.sessions import Sessions, Sweeper
 from iclicker.config import Config
 from iclicker.domain.accounts import Accounts
-from iclicker.domain.answer_writer import AnswerWriter
 from iclicker.domain.courses import Courses
 from iclicker.domain.lectures import Lectures
 from iclicker.groups.memory import MemoryGroups
@@ -93,7 +92,7 @@ def build_service(config: Config, reactor) -> MultiService:
     groups = MemoryGroups(prepared_frame)
     lecture_store = LectureStore(database)
     course_store = CourseStore(database)
-    lectures = Lectures(lecture_store, AnswerWriter(lecture_store), groups, reactor, course_store)
+    lectures = Lectures(lecture_store, groups, reactor, course_store)
     lectures.setServiceParent(root)
 
     # Parsing uploads and spreadsheets: the reactor's own thread pool.

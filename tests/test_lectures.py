@@ -7,7 +7,7 @@ from twisted.internet.defer import Deferred
 from zope.interface import implementer
 
 from iclicker.domain.accounts import User
-from iclicker.domain.answer_writer import AnswerWriter
+from iclicker.domain.batch_writer import BatchWriter
 from iclicker.domain.errors import Conflict, Forbidden, Invalid, NotFound, Unavailable
 from iclicker.domain.lecture_values import (
     JOIN_CODE_ALPHABET,
@@ -79,7 +79,7 @@ def lectures(database, groups, clock):
 def new_lectures(database, groups, clock) -> Lectures:
     """The lecture domain as the service builds it, over ``database``."""
     store = LectureStore(database)
-    return Lectures(store, AnswerWriter(store), groups, clock, CourseStore(database))
+    return Lectures(store, groups, clock, CourseStore(database))
 
 
 async def _raises(coroutine, kind, code=None):
@@ -269,17 +269,15 @@ async def test_ask_refuses_a_lecture_ended_after_its_own_check(lectures, databas
     assert state == []
 
 
-class StalledStore:
-    """A lecture store whose answer writes never finish."""
-
-    async def store_answers(self, answers):
-        await Deferred()
+async def stalled_write(answers):
+    """A database write that never finishes."""
+    await Deferred()
 
 
 @pytest_twisted.ensureDeferred
 async def test_the_answer_queue_is_bounded():
     """While a batch is being written, at most ``limit`` answers wait; then Unavailable."""
-    writer = AnswerWriter(StalledStore(), limit=3)
+    writer = BatchWriter(stalled_write, limit=3)
     first = writer.record(Answer(1, 1, "a", 0.0))  # goes to the database at once
     queued = [writer.record(Answer(1, user, "a", 0.0)) for user in (2, 3, 4)]
     with pytest.raises(Unavailable):

@@ -18,8 +18,8 @@ from twisted.logger import Logger
 from twisted.python.failure import Failure
 
 from iclicker.domain.accounts import User, may_manage, require_teacher
-from iclicker.domain.answer_writer import AnswerWriter
-from iclicker.domain.errors import Conflict, Invalid, NotFound
+from iclicker.domain.batch_writer import BatchWriter
+from iclicker.domain.errors import Conflict, Invalid, NotFound, Unavailable
 from iclicker.domain.lecture_values import (
     JOIN_CODE_ALPHABET,
     JOIN_CODE_LENGTH,
@@ -69,7 +69,6 @@ class Lectures(Service):
     def __init__(
         self,
         store: LectureStore,
-        writer: AnswerWriter,
         groups: IGroups,
         clock: IReactorTime,
         courses: CourseStore,
@@ -79,7 +78,8 @@ class Lectures(Service):
         self._roster_gate = RosterGate(courses)
         self.roster_changed = self._roster_gate.changed
         """Call with a course id after its roster changes."""
-        self._writer = writer
+        self._writer = BatchWriter(store.store_answers)
+        self._attendance = BatchWriter(store.record_attendance, busy="attendance is backlogged")
         self._groups = groups
         self._clock = clock
         self._live: dict[int, LiveLecture] = {}
@@ -89,7 +89,11 @@ class Lectures(Service):
         super().stopService()
         for live in self._live.values():
             self._cancel_tally(live)
-        return Deferred.fromCoroutine(self._writer.drain())
+        return Deferred.fromCoroutine(self._drain())
+
+    async def _drain(self) -> None:
+        await self._writer.drain()
+        await self._attendance.drain()
 
     # -- instructor operations ------------------------------------------------
 
@@ -296,8 +300,15 @@ class Lectures(Service):
         return hello
 
     def connected(self, live: LiveLecture, user_id: int, role: str) -> None:
-        """Count a student in; an instructor gets a fresh tally either way."""
+        """Count a student in (and as attending); an instructor gets a fresh tally either way.
+
+        Joining the open lecture's socket is the attendance signal (from the
+        campus network, with ``--allow-net``); it is written in batches, and
+        a student reconnecting after a crash is recorded again.
+        """
         if role == "student":
+            if user_id not in live.present:
+                self._record_attendance(live.lecture.id, user_id)
             live.present[user_id] += 1
         self._schedule_tally(live)
 
@@ -308,6 +319,14 @@ class Lectures(Service):
         if live.present[user_id] <= 0:
             del live.present[user_id]
             self._schedule_tally(live)
+
+    def _record_attendance(self, lecture_id: int, user_id: int) -> None:
+        try:
+            written = self._attendance.record((lecture_id, user_id, self._clock.seconds()))
+        except Unavailable:
+            self.log.warn("Attendance backlog full; lecture {lecture_id}", lecture_id=lecture_id)
+            return
+        written.addErrback(lambda failure: self.log.failure("Recording attendance", failure))
 
     async def answer(self, live: LiveLecture, user_id: int, question_id: int, choice: str) -> None:
         """Record a student's answer; returns once it is committed to the database."""

@@ -316,6 +316,16 @@ def responses_txn(txn: sqlite3.Cursor, lecture_id: int) -> list[ResponseRow]:
     return [ResponseRow(*row) for row in txn.fetchall()]
 
 
+def record_attendance_txn(txn: sqlite3.Cursor, joins: list[tuple[int, int, float]]) -> list[None]:
+    """(lecture id, user id, time) for each student who joined; the first join counts."""
+    txn.executemany(
+        "INSERT INTO attendance (lecture_id, user_id, joined_at) VALUES (?, ?, ?)"
+        " ON CONFLICT (lecture_id, user_id) DO NOTHING",
+        joins,
+    )
+    return [None] * len(joins)
+
+
 class LectureStore:
     """Async access to lectures for the reactor thread."""
 
@@ -374,3 +384,6 @@ class LectureStore:
 
     async def store_answers(self, answers: list[Answer]) -> list[bool]:
         return await self._database.run(store_answers_txn, answers)
+
+    async def record_attendance(self, joins: list[tuple[int, int, float]]) -> list[None]:
+        return await self._database.run(record_attendance_txn, joins)

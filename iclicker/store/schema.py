@@ -94,6 +94,25 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE lectures ADD COLUMN course_id INTEGER REFERENCES courses(id);
     CREATE INDEX lectures_by_course ON lectures(course_id);
     """,
+    # 5: attendance, and each course's bank of prepared questions.
+    """
+    CREATE TABLE attendance (
+        lecture_id INTEGER NOT NULL REFERENCES lectures(id) ON DELETE CASCADE,
+        user_id INTEGER NOT NULL REFERENCES users(id),
+        joined_at REAL NOT NULL,
+        PRIMARY KEY (lecture_id, user_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX attendance_by_user ON attendance(user_id);
+    CREATE TABLE bank_questions (
+        id INTEGER PRIMARY KEY,
+        course_id INTEGER NOT NULL REFERENCES courses(id) ON DELETE CASCADE,
+        text TEXT NOT NULL,
+        choices TEXT NOT NULL,
+        correct TEXT
+    );
+    CREATE INDEX bank_by_course ON bank_questions(course_id);
+    CREATE INDEX answers_by_user ON answers(user_id);
+    """,
 )
 
 
