@@ -26,3 +26,16 @@ def test_csv_has_header_crlf_quoting_and_correct_flags():
     assert lines[2] == 'bob,\'=cmd,1,"Pick, one",b,false,1970-01-01T00:01:00Z'
     assert lines[3] == "bob,'=cmd,2,Open,x,,1970-01-01T00:02:00Z"
     assert lines[4] == "" and not text.startswith("\ufeff")
+
+
+def test_participation_is_a_plain_number():
+    """answered ÷ asked × 100, one decimal at most, 0 when nothing was asked."""
+    from iclicker.domain.exports import participation_percent
+
+    assert [participation_percent(a, b) for a, b in [(1, 2), (2, 3), (0, 0), (3, 3), (1, 7)]] == [
+        "50",
+        "66.7",
+        "0",
+        "100",
+        "14.3",
+    ]

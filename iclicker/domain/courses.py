@@ -1,14 +1,23 @@
 """Courses: who owns them, and who may join their lectures (the roster)."""
 
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 from twisted.internet.interfaces import IReactorTime
 from twisted.logger import Logger
 
 from iclicker.domain.accounts import USERNAME_PATTERN, User, may_manage, require_teacher
 from iclicker.domain.errors import Invalid, NotFound
+from iclicker.domain.exports import GRADEBOOK_COLUMNS, csv_rows, gradebook_row
+from iclicker.domain.lecture_values import check_question
 from iclicker.domain.spreadsheets import Row, check_rows, read_rows
-from iclicker.store.courses import CourseRow, CourseStore, RosterCounts, RosterEntry, RosterStudent
+from iclicker.store.courses import (
+    BankQuestion,
+    CourseRow,
+    CourseStore,
+    RosterCounts,
+    RosterEntry,
+    RosterStudent,
+)
 
 MAX_COURSE_NAME = 200
 ROSTER_COLUMNS = ("username",)
@@ -37,6 +46,30 @@ def _roster_entry(row: Row) -> RosterEntry:
         row.cells.get("email", "")[:254],
         row.cells.get("student_id", "")[:64],
     )
+
+
+BANK_CHOICES = tuple(f"choice_{letter}" for letter in "abcdefgh")
+GRADEBOOK_PAGE = 500
+
+
+def _bank_question(row: Row) -> tuple[str, tuple[str, ...], str | None]:
+    filled = [
+        (column[-1].upper(), row.cells[column]) for column in BANK_CHOICES if row.cells.get(column)
+    ]
+    letter = row.cells.get("correct", "").upper()
+    correct = None
+    if letter:
+        named = dict(filled)
+        if letter not in named:
+            raise Invalid(f"“correct” must be a letter A–H naming a filled choice, not “{letter}”.")
+        correct = named[letter]
+    return check_question(row.cells["text"], [choice for _, choice in filled], correct)
+
+
+def parse_bank(data: bytes) -> list[tuple[str, tuple[str, ...], str | None]]:
+    """Every question of a question-bank file, or ``InvalidCsv`` naming every bad line."""
+    rows, problems = read_rows(data, ("text",), (*BANK_CHOICES, "correct"))
+    return check_rows(rows, problems, _bank_question)
 
 
 def parse_roster(data: bytes) -> list[RosterEntry]:
@@ -106,3 +139,32 @@ class Courses:
             removed=counts.removed,
         )
         return counts
+
+    async def upload_bank(
+        self, user: User, course_id: int, data: bytes
+    ) -> tuple[int, list[BankQuestion]]:
+        """Add a question-bank file's questions (all or none): how many, and the whole bank."""
+        await self.owned(user, course_id)
+        questions = await self._run_in_thread(parse_bank, data)
+        await self._store.add_bank_questions(course_id, questions)
+        return len(questions), await self._store.bank(course_id)
+
+    async def bank(self, user: User, course_id: int) -> list[BankQuestion]:
+        await self.owned(user, course_id)
+        return await self._store.bank(course_id)
+
+    async def gradebook(self, user: User, course_id: int) -> AsyncIterator[bytes]:
+        """The gradebook CSV in pieces, computed in SQL page by page on a reader connection."""
+        await self.owned(user, course_id)
+        asked = await self._store.questions_asked(course_id)
+        return self._gradebook_pieces(course_id, asked)
+
+    async def _gradebook_pieces(self, course_id: int, asked: int) -> AsyncIterator[bytes]:
+        yield csv_rows([GRADEBOOK_COLUMNS])
+        after = ""
+        while True:
+            rows, after = await self._store.gradebook_page(course_id, after, GRADEBOOK_PAGE)
+            if rows:
+                yield csv_rows(gradebook_row(row, asked) for row in rows)
+            if len(rows) < GRADEBOOK_PAGE:
+                return

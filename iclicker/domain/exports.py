@@ -5,6 +5,7 @@ import io
 from collections.abc import Iterable
 
 from iclicker.domain.lecture_values import iso_time
+from iclicker.store.courses import GradebookRow
 from iclicker.store.lectures import ResponseRow
 
 RESPONSE_COLUMNS = (
@@ -25,13 +26,45 @@ def neutralise(cell: object) -> str:
     return "'" + text if text.startswith(_FORMULA_STARTS) else text
 
 
-def to_csv(header: Iterable[str], rows: Iterable[Iterable[object]]) -> bytes:
+def csv_rows(rows: Iterable[Iterable[object]]) -> bytes:
+    """RFC 4180 lines (CRLF, quoting), every cell neutralised: a piece of a streamed export."""
     out = io.StringIO(newline="")
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(header)
     for row in rows:
         writer.writerow([neutralise(cell) for cell in row])
     return out.getvalue().encode("utf-8")
+
+
+def to_csv(header: Iterable[str], rows: Iterable[Iterable[object]]) -> bytes:
+    return csv_rows([header]) + csv_rows(rows)
+
+
+GRADEBOOK_COLUMNS = (
+    "username",
+    "display_name",
+    "lectures_attended",
+    "questions_answered",
+    "answered_correctly",
+    "participation_percent",
+)
+
+
+def participation_percent(answered: int, asked: int) -> str:
+    """answered ÷ asked × 100 as a plain number (``50``, ``66.7``); 0 when nothing was asked."""
+    if not asked:
+        return "0"
+    return f"{100 * answered / asked:.1f}".removesuffix(".0")
+
+
+def gradebook_row(row: GradebookRow, asked: int) -> tuple:
+    return (
+        row.username,
+        row.display_name,
+        row.lectures_attended,
+        row.questions_answered,
+        row.answered_correctly,
+        participation_percent(row.questions_answered, asked),
+    )
 
 
 def _correct_cell(row: ResponseRow) -> str:

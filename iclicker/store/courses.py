@@ -1,5 +1,6 @@
 """Courses and their rosters."""
 
+import json
 import sqlite3
 
 import attrs
@@ -144,6 +145,76 @@ def apply_roster_txn(
     return RosterCounts(len(fresh) - pending, updated, pending, removed)
 
 
+@attrs.frozen
+class BankQuestion:
+    id: int
+    text: str
+    choices: tuple[str, ...]
+    correct: str | None
+
+
+@attrs.frozen
+class GradebookRow:
+    username: str
+    display_name: str
+    lectures_attended: int
+    questions_answered: int
+    answered_correctly: int
+
+
+def add_bank_questions_txn(
+    txn: sqlite3.Cursor, course_id: int, questions: list[tuple[str, tuple[str, ...], str | None]]
+) -> None:
+    txn.executemany(
+        "INSERT INTO bank_questions (course_id, text, choices, correct) VALUES (?, ?, ?, ?)",
+        [(course_id, text, json.dumps(choices), correct) for text, choices, correct in questions],
+    )
+
+
+def bank_txn(txn: sqlite3.Cursor, course_id: int) -> list[BankQuestion]:
+    txn.execute(
+        "SELECT id, text, choices, correct FROM bank_questions WHERE course_id = ? ORDER BY id",
+        (course_id,),
+    )
+    return [BankQuestion(r[0], r[1], tuple(json.loads(r[2])), r[3]) for r in txn.fetchall()]
+
+
+def questions_asked_txn(txn: sqlite3.Cursor, course_id: int) -> int:
+    txn.execute(
+        "SELECT count(*) FROM questions q JOIN lectures l ON l.id = q.lecture_id"
+        " WHERE l.course_id = ?",
+        (course_id,),
+    )
+    return txn.fetchone()[0]
+
+
+def gradebook_page_txn(
+    txn: sqlite3.Cursor, course_id: int, after: str, limit: int
+) -> tuple[list[GradebookRow], str]:
+    """Up to ``limit`` rostered students after the username key ``after``, counted in SQL.
+
+    Returns the rows and the key to continue after, so an export of any size
+    is streamed page by page instead of built in memory.
+    """
+    txn.execute(
+        "SELECT r.username_key, r.username,"
+        " coalesce(u.display_name, nullif(r.display_name, ''), r.username),"
+        " (SELECT count(*) FROM attendance a JOIN lectures l ON l.id = a.lecture_id"
+        "   WHERE a.user_id = u.id AND l.course_id = r.course_id),"
+        " (SELECT count(*) FROM answers an JOIN questions q ON q.id = an.question_id"
+        "   JOIN lectures l ON l.id = q.lecture_id"
+        "   WHERE an.user_id = u.id AND l.course_id = r.course_id),"
+        " (SELECT count(*) FROM answers an JOIN questions q ON q.id = an.question_id"
+        "   JOIN lectures l ON l.id = q.lecture_id"
+        "   WHERE an.user_id = u.id AND l.course_id = r.course_id AND an.choice = q.correct)"
+        " FROM roster r LEFT JOIN users u ON u.username_key = r.username_key"
+        " WHERE r.course_id = ? AND r.username_key > ? ORDER BY r.username_key LIMIT ?",
+        (course_id, after, limit),
+    )
+    rows = txn.fetchall()
+    return [GradebookRow(*row[1:]) for row in rows], (rows[-1][0] if rows else after)
+
+
 class CourseStore:
     """Async access to courses for the reactor thread."""
 
@@ -174,3 +245,19 @@ class CourseStore:
         self, course_id: int, entries: list[RosterEntry], replace: bool
     ) -> RosterCounts:
         return await self._database.run(apply_roster_txn, course_id, entries, replace)
+
+    async def add_bank_questions(
+        self, course_id: int, questions: list[tuple[str, tuple[str, ...], str | None]]
+    ) -> None:
+        await self._database.run(add_bank_questions_txn, course_id, questions)
+
+    async def bank(self, course_id: int) -> list[BankQuestion]:
+        return await self._database.run(bank_txn, course_id)
+
+    async def questions_asked(self, course_id: int) -> int:
+        return await self._database.read(questions_asked_txn, course_id)
+
+    async def gradebook_page(
+        self, course_id: int, after: str, limit: int
+    ) -> tuple[list[GradebookRow], str]:
+        return await self._database.read(gradebook_page_txn, course_id, after, limit)

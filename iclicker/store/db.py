@@ -1,13 +1,16 @@
-"""The database handle: one adbapi connection to SQLite, used by every store.
+"""The database handle: one adbapi connection to SQLite for writes, two for big reads.
 
 SQLite allows one writer at a time. Rather than let concurrent writers race
-into "database is locked", the pool holds exactly one connection on one
+into "database is locked", the write pool holds exactly one connection on one
 thread, so every transaction of this process runs in turn; other processes
-(``iclicker-admin``) wait on the busy timeout.
+(``iclicker-admin``) wait on the busy timeout. Exports read through their own
+read-only connections (WAL lets them run beside the writer), so a gradebook
+download never delays an answer's acknowledgement.
 """
 
 import sqlite3
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
 from twisted.enterprise import adbapi
@@ -31,6 +34,10 @@ def configure_connection(connection: sqlite3.Connection) -> None:
     connection.execute("PRAGMA journal_mode = WAL")
     connection.execute("PRAGMA synchronous = FULL")
     connection.execute("PRAGMA foreign_keys = ON")
+
+
+def configure_reader(connection: sqlite3.Connection) -> None:
+    connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
 
 
 def connect(path: str) -> sqlite3.Connection:
@@ -67,6 +74,21 @@ class Database:
             cp_reactor=reactor,
             cp_noisy=False,
         )
+        self._readers = adbapi.ConnectionPool(
+            "sqlite3",
+            Path(path).absolute().as_uri() + "?mode=ro",
+            uri=True,
+            check_same_thread=False,
+            cp_min=1,
+            cp_max=2,
+            cp_openfun=configure_reader,
+            cp_reactor=reactor,
+            cp_noisy=False,
+        )
+
+    async def read(self, function: Callable[..., T], *args: Any) -> T:
+        """Run a long read-only ``function(txn, *args)`` beside the writer (exports)."""
+        return await self._readers.runInteraction(function, *args)
 
     async def run(self, function: Callable[..., T], *args: Any) -> T:
         """Run ``function(txn, *args)`` in a transaction on the database thread.
@@ -82,3 +104,4 @@ class Database:
 
     def close(self) -> None:
         self._pool.close()
+        self._readers.close()

@@ -380,7 +380,7 @@ class LectureStore:
         return await self._database.run(end_lecture_txn, lecture_id, now)
 
     async def responses(self, lecture_id: int) -> list[ResponseRow]:
-        return await self._database.run(responses_txn, lecture_id)
+        return await self._database.read(responses_txn, lecture_id)
 
     async def store_answers(self, answers: list[Answer]) -> list[bool]:
         return await self._database.run(store_answers_txn, answers)

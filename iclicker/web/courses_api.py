@@ -7,7 +7,7 @@ from iclicker.auth.sessions import Sessions
 from iclicker.domain.accounts import User
 from iclicker.domain.courses import Courses, check_course_name
 from iclicker.domain.spreadsheets import MAX_FILE_BYTES
-from iclicker.store.courses import CourseRow
+from iclicker.store.courses import BankQuestion, CourseRow
 from iclicker.web.cookies import authenticated_user, json_write
 from iclicker.web.guards import Guards
 from iclicker.web.http import add_route, field, json_response
@@ -18,6 +18,15 @@ COURSE = "/api/courses/<id:course_id>"
 
 def course_json(course: CourseRow) -> dict:
     return {"id": course.id, "name": course.name, "archived": course.archived}
+
+
+def bank_json(question: BankQuestion) -> dict:
+    return {
+        "id": question.id,
+        "text": question.text,
+        "choices": list(question.choices),
+        "correct": question.correct,
+    }
 
 
 class CoursesApi:
@@ -33,6 +42,9 @@ class CoursesApi:
         add_route(app, COURSE, self.update, ["PATCH"])
         add_route(app, f"{COURSE}/roster", self.upload_roster, ["POST"])
         add_route(app, f"{COURSE}/roster", self.roster, ["GET"])
+        add_route(app, f"{COURSE}/questions", self.upload_bank, ["POST"])
+        add_route(app, f"{COURSE}/questions", self.bank, ["GET"])
+        add_route(app, f"{COURSE}/gradebook.csv", self.gradebook, ["GET"])
 
     async def _writer(self, request: Request) -> tuple[User, dict]:
         return await json_write(request, self._guards, self._sessions)
@@ -92,3 +104,30 @@ class CoursesApi:
                 ]
             },
         )
+
+    async def upload_bank(self, request: Request, course_id: int) -> bytes:
+        check_upload_write(request, self._guards)
+        user = await authenticated_user(request, self._sessions)
+        upload = await read_upload(request, self._run_in_thread, MAX_FILE_BYTES, "The file")
+        added, bank = await self._courses.upload_bank(user, course_id, upload.file)
+        return json_response(
+            request, 200, {"added": added, "questions": [bank_json(q) for q in bank]}
+        )
+
+    async def bank(self, request: Request, course_id: int) -> bytes:
+        user = await authenticated_user(request, self._sessions)
+        bank = await self._courses.bank(user, course_id)
+        return json_response(request, 200, {"questions": [bank_json(q) for q in bank]})
+
+    async def gradebook(self, request: Request, course_id: int) -> bytes:
+        """Streamed as it is computed: a big course never sits whole in memory."""
+        user = await authenticated_user(request, self._sessions)
+        pieces = await self._courses.gradebook(user, course_id)
+        request.setHeader(b"content-type", b"text/csv; charset=utf-8")
+        request.setHeader(
+            b"content-disposition",
+            f'attachment; filename="course-{course_id}-gradebook.csv"'.encode("ascii"),
+        )
+        async for piece in pieces:
+            request.write(piece)
+        return b""

@@ -1,10 +1,12 @@
 """Courses and rosters over real sockets: uploads, pending students, the roster-gated handshake."""
 
+import csv
 import io
 
 import pytest_twisted
 from support import (
     User,
+    ask,
     body_of,
     connect,
     handshake_status,
@@ -16,11 +18,17 @@ from support import (
 UPLOAD = {"X-Requested-With": ["iclicker"]}
 
 
-async def upload(user: User, course_id: int, content: bytes, replace: bool = False, **kwargs):
-    headers = kwargs.pop("headers", UPLOAD)
+async def upload(
+    user: User,
+    course_id: int,
+    content: bytes,
+    replace: bool = False,
+    headers=UPLOAD,
+    path: str = "roster",
+):
     return await user.request(
         "POST",
-        f"/api/courses/{course_id}/roster",
+        f"/api/courses/{course_id}/{path}",
         files={"file": ("roster.csv", "text/csv", io.BytesIO(content))},
         data={"replace": "true"} if replace else {},
         headers=headers,
@@ -137,3 +145,85 @@ async def test_lectures_only_in_your_own_courses(server):
     response = await other.post("/api/lectures", {"title": "T", "course_id": course["id"]})
     assert response.code == 404
     assert (await start_lecture(prof))["course_id"] is None
+
+
+@pytest_twisted.ensureDeferred
+async def test_question_bank_upload_and_its_bad_lines(server):
+    """A bank file adds questions with the lecture rules; a bad one names its lines."""
+    prof = await instructor(server)
+    course = await new_course(prof)
+    content = (
+        b'text;choice_a;choice_b;choice_c;correct\n"2 + 2?";3;4;5;b\nFavourite colour?;red;blue;;\n'
+    )
+    response = await upload(prof, course["id"], content, path="questions")
+    body = body_of(response)
+    assert body["added"] == 2
+    assert [(q["text"], q["choices"], q["correct"]) for q in body["questions"]] == [
+        ("2 + 2?", ["3", "4", "5"], "4"),
+        ("Favourite colour?", ["red", "blue"], None),
+    ]
+    bad = b"text,choice_a,choice_b,correct\nOK?,yes,no,a\nOne choice,only,,\nWrong,x,y,d\n,a,b,\n"
+    response = await upload(prof, course["id"], bad, path="questions")
+    assert [line["line"] for line in body_of(response)["error"]["lines"]] == [3, 4, 5]
+    assert len(body_of(await prof.get(f"/api/courses/{course['id']}/questions"))["questions"]) == 2
+
+
+@pytest_twisted.ensureDeferred
+async def test_gradebook_after_a_scripted_term(server):
+    """Two course lectures, a changed answer, a lecture outside the course: exact numbers."""
+    prof = await instructor(server)
+    alice, bob, carol = await students(server, 3)
+    course = await new_course(prof)
+    await upload(
+        prof,
+        course["id"],
+        b'username,display_name\nstudent000,=HYPERLINK("x")\nstudent001,Bob\nghost,G\n',
+    )
+    week1 = body_of(await prof.post("/api/lectures", {"title": "W1", "course_id": course["id"]}))
+    week2 = body_of(await prof.post("/api/lectures", {"title": "W2", "course_id": course["id"]}))
+    outside = body_of(await prof.post("/api/lectures", {"title": "Other"}))
+    a_sock = await connect(server, week1["lecture"]["join_code"], alice)
+    b_sock = await connect(server, week1["lecture"]["join_code"], bob)
+    for sock in (a_sock, b_sock):
+        await sock.next_of("hello")
+    q1 = await ask(prof, week1["lecture"], text="Q1", choices=("x", "y"), correct="x")
+    for sock in (a_sock, b_sock):
+        await sock.next_of("question")
+    a_sock.send({"type": "answer", "question_id": q1["id"], "choice": "y"})
+    await a_sock.next_of("answer_ack")
+    a_sock.send({"type": "answer", "question_id": q1["id"], "choice": "x"})  # changed: right
+    await a_sock.next_of("answer_ack")
+    b_sock.send({"type": "answer", "question_id": q1["id"], "choice": "y"})
+    await b_sock.next_of("answer_ack")
+    await ask(prof, week1["lecture"], text="Q2", choices=("x", "y"), correct=None)
+    a2 = await connect(server, week2["lecture"]["join_code"], alice)
+    await a2.next_of("hello")
+    q3 = await ask(prof, week2["lecture"], text="Q3", choices=("p", "q"), correct="q")
+    await a2.next_of("question")
+    a2.send({"type": "answer", "question_id": q3["id"], "choice": "q"})
+    await a2.next_of("answer_ack")
+    c_sock = await connect(server, outside["lecture"]["join_code"], carol)
+    await c_sock.next_of("hello")
+    await ask(prof, outside["lecture"], text="Elsewhere", choices=("a", "b"), correct="a")
+    for sock in (a_sock, b_sock, a2, c_sock):
+        sock.close()
+
+    response = await prof.get(f"/api/courses/{course['id']}/gradebook.csv")
+    assert response.headers.getRawHeaders("content-type")[0].startswith("text/csv")
+    rows = list(csv.reader(io.StringIO(response.body.decode("utf-8"), newline="")))
+    assert rows == [
+        [
+            "username",
+            "display_name",
+            "lectures_attended",
+            "questions_answered",
+            "answered_correctly",
+            "participation_percent",
+        ],
+        ["ghost", "G", "0", "0", "0", "0"],
+        ["student000", "student000", "2", "2", "2", "66.7"],
+        ["student001", "student001", "1", "1", "0", "33.3"],
+    ]
+    await upload(prof, course["id"], b'username,display_name\nghost,=HYPERLINK("evil")\n')
+    response = await prof.get(f"/api/courses/{course['id']}/gradebook.csv")
+    assert "'=HYPERLINK" in response.body.decode("utf-8"), "formula injection neutralised"

@@ -27,6 +27,7 @@ CROSS_FIELD_RULES = {
     "POST /api/lectures/{lecture_id}/questions",
     "POST /api/register",
     "POST /api/courses/{course_id}/roster",
+    "POST /api/courses/{course_id}/questions",
 }
 
 
