@@ -14,6 +14,7 @@ from iclicker.store.courses import (
     BankQuestion,
     CourseRow,
     CourseStore,
+    RecordLecture,
     RosterCounts,
     RosterEntry,
     RosterStudent,
@@ -152,6 +153,16 @@ class Courses:
     async def bank(self, user: User, course_id: int) -> list[BankQuestion]:
         await self.owned(user, course_id)
         return await self._store.bank(course_id)
+
+    async def record(self, user: User, course_id: int) -> tuple[CourseRow, list[RecordLecture]]:
+        """The student's own attendance and answers in the course's lectures."""
+        course = await self._store.get(course_id)
+        record = None
+        if course is not None:
+            record = await self._store.student_record(course_id, user.id, user.username)
+        if record is None:
+            raise NotFound("No such course of yours.")
+        return course, record
 
     async def gradebook(self, user: User, course_id: int) -> AsyncIterator[bytes]:
         """The gradebook CSV in pieces, computed in SQL page by page on a reader connection."""

@@ -234,6 +234,11 @@ class Lectures(Service):
         self.log.info("Lecture {lecture_id} ended", lecture_id=lecture_id)
         return attrs.evolve(lecture, status="ended")
 
+    async def attendance(self, user: User, lecture_id: int) -> list[tuple[str, str]]:
+        """(username, display name) of every student who joined the lecture."""
+        await self.owned(user, lecture_id)
+        return await self._store.attendance(lecture_id)
+
     async def responses(self, user: User, lecture_id: int):
         await self.owned(user, lecture_id)
         return await self._store.responses(lecture_id)

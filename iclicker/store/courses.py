@@ -215,6 +215,65 @@ def gradebook_page_txn(
     return [GradebookRow(*row[1:]) for row in rows], (rows[-1][0] if rows else after)
 
 
+@attrs.frozen
+class RecordQuestion:
+    text: str
+    choices: tuple[str, ...]
+    status: str
+    correct: str | None
+    my_answer: str | None
+
+
+@attrs.frozen
+class RecordLecture:
+    id: int
+    title: str
+    created_at: float
+    attended: bool
+    questions: tuple[RecordQuestion, ...]
+
+
+def student_record_txn(
+    txn: sqlite3.Cursor, course_id: int, user_id: int, key: str
+) -> list[RecordLecture] | None:
+    """A student's attendance and answers in every lecture of a course, oldest first.
+
+    None when the student has nothing to do with the course (not on its
+    roster and never in one of its lectures).
+    """
+    txn.execute(
+        "SELECT EXISTS (SELECT 1 FROM roster WHERE course_id = ? AND username_key = ?)"
+        " OR EXISTS (SELECT 1 FROM attendance a JOIN lectures l ON l.id = a.lecture_id"
+        "  WHERE l.course_id = ? AND a.user_id = ?)",
+        (course_id, key, course_id, user_id),
+    )
+    if not txn.fetchone()[0]:
+        return None
+    txn.execute(
+        "SELECT l.id, l.title, l.created_at, a.user_id IS NOT NULL FROM lectures l"
+        " LEFT JOIN attendance a ON a.lecture_id = l.id AND a.user_id = ?"
+        " WHERE l.course_id = ? ORDER BY l.id",
+        (user_id, course_id),
+    )
+    lectures = txn.fetchall()
+    txn.execute(
+        "SELECT q.lecture_id, q.text, q.choices, q.status, q.correct, an.choice"
+        " FROM questions q JOIN lectures l ON l.id = q.lecture_id"
+        " LEFT JOIN answers an ON an.question_id = q.id AND an.user_id = ?"
+        " WHERE l.course_id = ? ORDER BY q.id",
+        (user_id, course_id),
+    )
+    questions: dict[int, list[RecordQuestion]] = {}
+    for lecture_id, text, choices, status, correct, choice in txn.fetchall():
+        questions.setdefault(lecture_id, []).append(
+            RecordQuestion(text, tuple(json.loads(choices)), status, correct, choice)
+        )
+    return [
+        RecordLecture(row[0], row[1], row[2], bool(row[3]), tuple(questions.get(row[0], ())))
+        for row in lectures
+    ]
+
+
 class CourseStore:
     """Async access to courses for the reactor thread."""
 
@@ -261,3 +320,10 @@ class CourseStore:
         self, course_id: int, after: str, limit: int
     ) -> tuple[list[GradebookRow], str]:
         return await self._database.read(gradebook_page_txn, course_id, after, limit)
+
+    async def student_record(
+        self, course_id: int, user_id: int, username: str
+    ) -> list[RecordLecture] | None:
+        return await self._database.read(
+            student_record_txn, course_id, user_id, username_key(username)
+        )

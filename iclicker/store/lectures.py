@@ -326,6 +326,16 @@ def record_attendance_txn(txn: sqlite3.Cursor, joins: list[tuple[int, int, float
     return [None] * len(joins)
 
 
+def lecture_attendance_txn(txn: sqlite3.Cursor, lecture_id: int) -> list[tuple[str, str]]:
+    """(username, display name) of every student who joined the lecture, by username."""
+    txn.execute(
+        "SELECT u.username, u.display_name FROM attendance a JOIN users u ON u.id = a.user_id"
+        " WHERE a.lecture_id = ? ORDER BY u.username_key",
+        (lecture_id,),
+    )
+    return [tuple(row) for row in txn.fetchall()]
+
+
 class LectureStore:
     """Async access to lectures for the reactor thread."""
 
@@ -387,3 +397,6 @@ class LectureStore:
 
     async def record_attendance(self, joins: list[tuple[int, int, float]]) -> list[None]:
         return await self._database.run(record_attendance_txn, joins)
+
+    async def attendance(self, lecture_id: int) -> list[tuple[str, str]]:
+        return await self._database.read(lecture_attendance_txn, lecture_id)

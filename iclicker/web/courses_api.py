@@ -6,8 +6,9 @@ from twisted.web.server import Request
 from iclicker.auth.sessions import Sessions
 from iclicker.domain.accounts import User
 from iclicker.domain.courses import Courses, check_course_name
+from iclicker.domain.lecture_values import iso_time
 from iclicker.domain.spreadsheets import MAX_FILE_BYTES
-from iclicker.store.courses import BankQuestion, CourseRow
+from iclicker.store.courses import BankQuestion, CourseRow, RecordLecture, RecordQuestion
 from iclicker.web.cookies import authenticated_user, json_write
 from iclicker.web.guards import Guards
 from iclicker.web.http import add_route, field, json_response
@@ -18,6 +19,42 @@ COURSE = "/api/courses/<id:course_id>"
 
 def course_json(course: CourseRow) -> dict:
     return {"id": course.id, "name": course.name, "archived": course.archived}
+
+
+def record_json(course: CourseRow, lectures: list[RecordLecture]) -> dict:
+    """A student's record: the correct answer and verdict only once a question is closed."""
+
+    def question(q: RecordQuestion) -> dict:
+        closed = q.status == "closed"
+        result = None
+        if closed and q.correct is not None:
+            result = (
+                "unanswered"
+                if q.my_answer is None
+                else ("correct" if q.my_answer == q.correct else "wrong")
+            )
+        return {
+            "text": q.text,
+            "choices": list(q.choices),
+            "status": q.status,
+            "my_answer": q.my_answer,
+            "correct": q.correct if closed else None,
+            "result": result,
+        }
+
+    return {
+        "course": {"id": course.id, "name": course.name},
+        "lectures": [
+            {
+                "id": lecture.id,
+                "title": lecture.title,
+                "created_at": iso_time(lecture.created_at),
+                "attended": lecture.attended,
+                "questions": [question(q) for q in lecture.questions],
+            }
+            for lecture in lectures
+        ],
+    }
 
 
 def bank_json(question: BankQuestion) -> dict:
@@ -45,6 +82,7 @@ class CoursesApi:
         add_route(app, f"{COURSE}/questions", self.upload_bank, ["POST"])
         add_route(app, f"{COURSE}/questions", self.bank, ["GET"])
         add_route(app, f"{COURSE}/gradebook.csv", self.gradebook, ["GET"])
+        add_route(app, f"{COURSE}/record", self.record, ["GET"])
 
     async def _writer(self, request: Request) -> tuple[User, dict]:
         return await json_write(request, self._guards, self._sessions)
@@ -131,3 +169,9 @@ class CoursesApi:
         async for piece in pieces:
             request.write(piece)
         return b""
+
+    async def record(self, request: Request, course_id: int) -> bytes:
+        """The signed-in student's own attendance and answers in this course."""
+        user = await authenticated_user(request, self._sessions)
+        course, lectures = await self._courses.record(user, course_id)
+        return json_response(request, 200, record_json(course, lectures))

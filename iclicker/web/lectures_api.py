@@ -41,6 +41,7 @@ class LecturesApi:
         add_route(app, f"{LECTURE}/questions/<id:question_id>/reveal", self.reveal, ["POST"])
         add_route(app, f"{LECTURE}/end", self.end, ["POST"])
         add_route(app, f"{LECTURE}/responses.csv", self.responses, ["GET"])
+        add_route(app, f"{LECTURE}/attendance", self.attendance, ["GET"])
 
     async def _reader(self, request: Request) -> User:
         return await authenticated_user(request, self._sessions)
@@ -119,6 +120,15 @@ class LecturesApi:
         user, _ = await self._writer(request)
         lecture = await self._lectures.end(user, lecture_id)
         return json_response(request, 200, {"lecture": lecture_json(lecture)})
+
+    async def attendance(self, request: Request, lecture_id: int) -> bytes:
+        user = await self._reader(request)
+        students = await self._lectures.attendance(user, lecture_id)
+        return json_response(
+            request,
+            200,
+            {"students": [{"username": u, "display_name": d} for u, d in students]},
+        )
 
     async def responses(self, request: Request, lecture_id: int) -> bytes:
         user = await self._reader(request)

@@ -227,3 +227,38 @@ async def test_gradebook_after_a_scripted_term(server):
     await upload(prof, course["id"], b'username,display_name\nghost,=HYPERLINK("evil")\n')
     response = await prof.get(f"/api/courses/{course['id']}/gradebook.csv")
     assert "'=HYPERLINK" in response.body.decode("utf-8"), "formula injection neutralised"
+
+
+@pytest_twisted.ensureDeferred
+async def test_students_see_their_own_record_and_instructors_see_attendance(server):
+    """A student's record shows attendance and answers, the verdict once closed."""
+    prof = await instructor(server)
+    alice, outsider = await students(server, 2)
+    course = await new_course(prof)
+    await upload(prof, course["id"], b"username\nstudent000\n")
+    lecture = body_of(await prof.post("/api/lectures", {"title": "W1", "course_id": course["id"]}))[
+        "lecture"
+    ]
+    sock = await connect(server, lecture["join_code"], alice)
+    await sock.next_of("hello")
+    first = await ask(prof, lecture, text="Q1", choices=("x", "y"), correct="x")
+    await sock.next_of("question")
+    sock.send({"type": "answer", "question_id": first["id"], "choice": "y"})
+    await sock.next_of("answer_ack")
+    second = await ask(prof, lecture, text="Q2", choices=("x", "y"), correct="y")
+    await sock.next_of("question")
+    sock.send({"type": "answer", "question_id": second["id"], "choice": "y"})
+    await sock.next_of("answer_ack")
+
+    record = body_of(await alice.get(f"/api/courses/{course['id']}/record"))
+    (week,) = record["lectures"]
+    assert week["attended"] is True and week["title"] == "W1"
+    assert [(q["my_answer"], q["correct"], q["result"]) for q in week["questions"]] == [
+        ("y", "x", "wrong"),
+        ("y", None, None),  # still open: no verdict yet
+    ]
+    assert (await outsider.get(f"/api/courses/{course['id']}/record")).code == 404
+    attendance = body_of(await prof.get(f"/api/lectures/{lecture['id']}/attendance"))
+    assert attendance == {"students": [{"username": "student000", "display_name": "student000"}]}
+    assert (await alice.get(f"/api/lectures/{lecture['id']}/attendance")).code == 403
+    sock.close()
