@@ -23,6 +23,7 @@ from iclicker.store.lectures import LectureStore
 from iclicker.store.sessions import SessionStore
 from iclicker.store.users import UserStore
 from iclicker.web.api import AccountsApi
+from iclicker.web.course_pages import CoursePages
 from iclicker.web.courses_api import CoursesApi
 from iclicker.web.csrf import CsrfTokens
 from iclicker.web.errors import ErrorResource, error_response, install_error_handlers
@@ -112,6 +113,7 @@ def build_service(config: Config, reactor) -> MultiService:
     CoursesApi(courses, sessions, guards, run_in_thread).install(app)
     AccountPages(kit, accounts, sessions, guards).install(app)
     LecturePages(kit, lectures).install(app)
+    CoursePages(kit, courses, lectures).install(app)
     ApiDescription(load_description()).install(app)
     install_error_handlers(app, kit)
     root.app = app  # for tests that compare the routes with docs/openapi.yaml

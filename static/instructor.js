@@ -121,7 +121,33 @@
     await Iclicker.api("POST", `/api/lectures/${lecture.id}/end`, {});
   };
 
+  async function showBank() {
+    if (!lecture.course_id) return;
+    const data = await Iclicker.api("GET", `/api/courses/${lecture.course_id}/questions`);
+    const items = data.questions.map((q) => {
+      const item = Iclicker.element("li");
+      item.append(Iclicker.element("span", {}, `${q.text} (${q.choices.join(" · ")})`));
+      const button = Iclicker.element("button", { type: "button", class: "primary" }, "Ask");
+      button.setAttribute("aria-label", `Ask: ${q.text}`);
+      button.onclick = async () => {
+        const body = { text: q.text, choices: q.choices };
+        if (q.correct !== null) body.correct = q.correct;
+        try {
+          opened((await Iclicker.api("POST", `/api/lectures/${lecture.id}/questions`, body)).question);
+          refreshResults();
+        } catch (error) {
+          composeError(error.message);
+        }
+      };
+      item.append(button);
+      return item;
+    });
+    $("bank").replaceChildren(...items);
+    $("bank-section").hidden = items.length === 0;
+  }
+
   refreshResults();
+  showBank();
   if (lecture.status !== "open") {
     document.getElementById("connection").textContent = "lecture ended";
     return;

@@ -104,6 +104,10 @@ class Courses:
         require_teacher(user)
         return await self._store.of_owner(None if user.role == "admin" else user.id)
 
+    async def taken_by(self, user: User) -> list[CourseRow]:
+        """The courses whose lectures ``user`` takes part in as a student."""
+        return await self._store.of_student(user.id, user.username)
+
     async def owned(self, user: User, course_id: int) -> CourseRow:
         """The course if ``user`` may run it: students 403, others' courses 404."""
         require_teacher(user)

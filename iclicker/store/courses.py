@@ -274,6 +274,19 @@ def student_record_txn(
     ]
 
 
+def student_courses_txn(txn: sqlite3.Cursor, user_id: int, key: str) -> list[CourseRow]:
+    """The courses a student is on the roster of, or joined a lecture of; by name."""
+    txn.execute(
+        f"SELECT {_COURSE_COLUMNS} FROM courses WHERE id IN ("
+        " SELECT course_id FROM roster WHERE username_key = ?"
+        " UNION SELECT l.course_id FROM attendance a JOIN lectures l ON l.id = a.lecture_id"
+        "  WHERE a.user_id = ? AND l.course_id IS NOT NULL)"
+        " ORDER BY lower(name), id",
+        (key, user_id),
+    )
+    return [_course(row) for row in txn.fetchall()]
+
+
 class CourseStore:
     """Async access to courses for the reactor thread."""
 
@@ -327,3 +340,6 @@ class CourseStore:
         return await self._database.read(
             student_record_txn, course_id, user_id, username_key(username)
         )
+
+    async def of_student(self, user_id: int, username: str) -> list[CourseRow]:
+        return await self._database.run(student_courses_txn, user_id, username_key(username))

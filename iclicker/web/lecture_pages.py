@@ -35,7 +35,12 @@ class LecturePages:
     async def start(self, request: Request) -> bytes:
         user = await self._kit.require_viewer(request)
         self._kit.check_form(request)
-        lecture = await self._lectures.create(user, check_title(form_value(request, "title") or ""))
+        course = form_value(request, "course_id") or ""
+        lecture = await self._lectures.create(
+            user,
+            check_title(form_value(request, "title") or ""),
+            int(course) if course.isdecimal() and len(course) < 19 else None,
+        )
         return redirect(request, f"/lectures/{lecture.id}")
 
     async def lecture(self, request: Request, lecture_id: int) -> bytes:

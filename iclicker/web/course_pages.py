@@ -1,0 +1,71 @@
+"""HTML pages for courses: the instructor's course list and course page, a student's record."""
+
+from klein import Klein
+from twisted.web.server import Request
+
+from iclicker.domain.courses import Courses, check_course_name
+from iclicker.domain.lecture_values import lecture_json
+from iclicker.domain.lectures import Lectures
+from iclicker.web.courses_api import bank_json, course_json, record_json
+from iclicker.web.forms import form_value
+from iclicker.web.http import add_route
+from iclicker.web.pagekit import PageKit, redirect
+
+
+class CoursePages:
+    def __init__(self, kit: PageKit, courses: Courses, lectures: Lectures) -> None:
+        self._kit = kit
+        self._courses = courses
+        self._lectures = lectures
+
+    def install(self, app: Klein) -> None:
+        add_route(app, "/courses", self.courses, ["GET"])
+        add_route(app, "/courses", self.create, ["POST"])
+        add_route(app, "/courses/<id:course_id>", self.course, ["GET"])
+        add_route(app, "/courses/<id:course_id>/record", self.record, ["GET"])
+
+    async def courses(self, request: Request) -> bytes:
+        """Instructors: their courses and a form for a new one; students: theirs."""
+        user = await self._kit.require_viewer(request)
+        if user.can_teach:
+            courses = await self._courses.courses_of(user)
+        else:
+            courses = await self._courses.taken_by(user)
+        return self._kit.render(
+            request, "courses.html", user, courses=[course_json(c) for c in courses]
+        )
+
+    async def create(self, request: Request) -> bytes:
+        user = await self._kit.require_viewer(request)
+        self._kit.check_form(request)
+        course = await self._courses.create(
+            user, check_course_name(form_value(request, "name") or "")
+        )
+        return redirect(request, f"/courses/{course.id}")
+
+    async def course(self, request: Request, course_id: int) -> bytes:
+        """The instructor's course page: roster, question bank, lectures, gradebook."""
+        user = await self._kit.require_viewer(request)
+        course = await self._courses.owned(user, course_id)
+        roster = await self._courses.roster(user, course_id)
+        bank = await self._courses.bank(user, course_id)
+        lectures = [
+            lecture_json(row)
+            for row in await self._lectures.lectures_of(user)
+            if row.course_id == course_id
+        ]
+        return self._kit.render(
+            request,
+            "course.html",
+            user,
+            course=course_json(course),
+            roster=roster,
+            bank=[bank_json(q) for q in bank],
+            lectures=lectures,
+        )
+
+    async def record(self, request: Request, course_id: int) -> bytes:
+        """A student's own attendance and answers in the course."""
+        user = await self._kit.require_viewer(request)
+        course, lectures = await self._courses.record(user, course_id)
+        return self._kit.render(request, "record.html", user, record=record_json(course, lectures))
