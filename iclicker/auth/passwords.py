@@ -4,9 +4,6 @@ A bcrypt check at cost 12 takes a quarter of a second of CPU; on the reactor
 thread it would freeze every socket of a lecture, so it never runs there.
 """
 
-import os
-import threading
-
 import bcrypt
 from twisted.application.service import Service
 from twisted.internet.interfaces import IReactorFromThreads
@@ -14,6 +11,7 @@ from twisted.internet.threads import deferToThreadPool
 from twisted.python.threadpool import ThreadPool
 
 from iclicker.domain.errors import Unavailable
+from iclicker.threads import yield_cpu_to_the_reactor
 
 MAX_PASSWORD_BYTES = 72
 MIN_PASSWORD_BYTES = 8
@@ -21,28 +19,8 @@ MAX_WAITING = 64
 """bcrypt jobs queued or running at once; past it, callers are told to retry."""
 
 
-_thread_state = threading.local()
-
-
-def _yield_cpu_to_the_reactor() -> None:
-    """Give this bcrypt thread the lowest CPU priority (once per thread).
-
-    bcrypt releases the GIL, so its threads compete with the reactor for the
-    core, not for the interpreter; at nice 19 a login storm gets only the
-    CPU a lecture leaves over. On Linux the priority of a thread id is that
-    thread's alone.
-    """
-    if getattr(_thread_state, "lowered", False):
-        return
-    _thread_state.lowered = True
-    try:
-        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)
-    except (OSError, AttributeError):
-        pass  # not permitted, or not Linux: run at normal priority
-
-
 def _at_low_priority(function, *args):
-    _yield_cpu_to_the_reactor()
+    yield_cpu_to_the_reactor()
     return function(*args)
 
 

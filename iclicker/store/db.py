@@ -17,6 +17,7 @@ from twisted.enterprise import adbapi
 from twisted.internet.interfaces import IReactorCore, IReactorThreads
 
 from iclicker.store.schema import migrate
+from iclicker.threads import yield_cpu_to_the_reactor
 
 T = TypeVar("T")
 
@@ -37,6 +38,8 @@ def configure_connection(connection: sqlite3.Connection) -> None:
 
 
 def configure_reader(connection: sqlite3.Connection) -> None:
+    """Exports are background work: their thread (this one) yields the core to the reactor."""
+    yield_cpu_to_the_reactor()
     connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
 
 
