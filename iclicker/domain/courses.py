@@ -14,6 +14,7 @@ from iclicker.store.courses import (
     BankQuestion,
     CourseRow,
     CourseStore,
+    GradebookRow,
     RecordLecture,
     RosterCounts,
     RosterEntry,
@@ -167,6 +168,18 @@ class Courses:
         if record is None:
             raise NotFound("No such course of yours.")
         return course, record
+
+    async def overview(
+        self, user: User, course_id: int
+    ) -> tuple[list[GradebookRow], dict[int, int]]:
+        """Per student (attended, answered, right) and per lecture (attended) for the page."""
+        await self.owned(user, course_id)
+        students, after = [], ""
+        while True:
+            rows, after = await self._store.gradebook_page(course_id, after, GRADEBOOK_PAGE)
+            students.extend(rows)
+            if len(rows) < GRADEBOOK_PAGE:
+                return students, await self._store.attendance_counts(course_id)
 
     async def gradebook(self, user: User, course_id: int) -> AsyncIterator[bytes]:
         """The gradebook CSV in pieces, computed in SQL page by page on a reader connection."""

@@ -287,6 +287,16 @@ def student_courses_txn(txn: sqlite3.Cursor, user_id: int, key: str) -> list[Cou
     return [_course(row) for row in txn.fetchall()]
 
 
+def attendance_counts_txn(txn: sqlite3.Cursor, course_id: int) -> dict[int, int]:
+    """lecture id -> how many students attended, for the course's lectures."""
+    txn.execute(
+        "SELECT l.id, count(a.user_id) FROM lectures l"
+        " LEFT JOIN attendance a ON a.lecture_id = l.id WHERE l.course_id = ? GROUP BY l.id",
+        (course_id,),
+    )
+    return dict(txn.fetchall())
+
+
 class CourseStore:
     """Async access to courses for the reactor thread."""
 
@@ -343,3 +353,6 @@ class CourseStore:
 
     async def of_student(self, user_id: int, username: str) -> list[CourseRow]:
         return await self._database.run(student_courses_txn, user_id, username_key(username))
+
+    async def attendance_counts(self, course_id: int) -> dict[int, int]:
+        return await self._database.read(attendance_counts_txn, course_id)

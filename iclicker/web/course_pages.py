@@ -48,6 +48,7 @@ class CoursePages:
         user = await self._kit.require_viewer(request)
         course = await self._courses.owned(user, course_id)
         roster = await self._courses.roster(user, course_id)
+        standing, attended = await self._courses.overview(user, course_id)
         bank = await self._courses.bank(user, course_id)
         lectures = [
             lecture_json(row)
@@ -60,6 +61,8 @@ class CoursePages:
             user,
             course=course_json(course),
             roster=roster,
+            standing={row.username: row for row in standing},
+            attended=attended,
             bank=[bank_json(q) for q in bank],
             lectures=lectures,
         )

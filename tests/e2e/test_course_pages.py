@@ -70,6 +70,12 @@ def test_instructor_uploads_spreadsheets_asks_from_the_bank_and_the_student_sees
     teacher.click("#close-question")
     phone.wait_for_selector("#result:not([hidden])")
 
+    teacher.goto(teacher.url.split("/lectures")[0] + "/courses")
+    teacher.click("text=Chemistry 101")
+    teacher.wait_for_selector("#roster")
+    assert teacher.inner_text("#roster tr:has-text('student0')").split("\t")[-3:] == ["1", "1", "1"]
+    assert "1 attended" in teacher.inner_text("main")
+
     phone.goto(site.base + "/courses")
     check_accessible(phone, "courses, student")
     phone.click("text=Chemistry 101")
