@@ -1,4 +1,4 @@
-"""HTML pages for courses: the instructor's course list and course page, a student's record."""
+"""HTML pages for courses: the home page's course list, the course page, a student's record."""
 
 from klein import Klein
 from twisted.web.server import Request
@@ -19,21 +19,41 @@ class CoursePages:
         self._lectures = lectures
 
     def install(self, app: Klein) -> None:
+        add_route(app, "/", self.home, ["GET"])
         add_route(app, "/courses", self.courses, ["GET"])
         add_route(app, "/courses", self.create, ["POST"])
         add_route(app, "/courses/<id:course_id>", self.course, ["GET"])
+        add_route(app, "/courses/<id:course_id>", self.update, ["POST"])
         add_route(app, "/courses/<id:course_id>/record", self.record, ["GET"])
 
-    async def courses(self, request: Request) -> bytes:
-        """Instructors: their courses and a form for a new one; students: theirs."""
-        user = await self._kit.require_viewer(request)
+    async def _courses_of(self, user) -> list[dict]:
+        """Instructors: the courses they run; students: the ones they take."""
         if user.can_teach:
             courses = await self._courses.courses_of(user)
         else:
             courses = await self._courses.taken_by(user)
-        return self._kit.render(
-            request, "courses.html", user, courses=[course_json(c) for c in courses]
+        return [course_json(c) for c in courses]
+
+    async def home(self, request: Request) -> bytes:
+        """Join a lecture; your courses."""
+        user = await self._kit.require_viewer(request)
+        return self._kit.render(request, "home.html", user, courses=await self._courses_of(user))
+
+    async def courses(self, request: Request) -> bytes:
+        user = await self._kit.require_viewer(request)
+        return self._kit.render(request, "courses.html", user, courses=await self._courses_of(user))
+
+    async def update(self, request: Request, course_id: int) -> bytes:
+        """Rename or archive from the course page."""
+        user = await self._kit.require_viewer(request)
+        self._kit.check_form(request)
+        await self._courses.update(
+            user,
+            course_id,
+            check_course_name(form_value(request, "name") or ""),
+            form_value(request, "archived") == "on",
         )
+        return redirect(request, f"/courses/{course_id}")
 
     async def create(self, request: Request) -> bytes:
         user = await self._kit.require_viewer(request)

@@ -1,4 +1,4 @@
-"""HTML pages for accounts: home, register, login, logout."""
+"""HTML pages for accounts: register, login, logout."""
 
 from klein import Klein
 from twisted.web.server import Request
@@ -30,7 +30,6 @@ class AccountPages:
         self._guards = guards
 
     def install(self, app: Klein) -> None:
-        add_route(app, "/", self.home, ["GET"])
         add_route(app, "/login", self.login_form, ["GET"])
         add_route(app, "/login", self.login, ["POST"])
         add_route(app, "/register", self.register_form, ["GET"])
@@ -40,10 +39,6 @@ class AccountPages:
     async def _log_in(self, request: Request, user: User, remember: bool) -> bytes:
         await start_session(request, self._sessions, self._guards, user, remember)
         return redirect(request, safe_next(form_value(request, "next")))
-
-    async def home(self, request: Request) -> bytes:
-        user = await self._kit.require_viewer(request)
-        return self._kit.render(request, "home.html", user)
 
     async def login_form(self, request: Request) -> bytes:
         user = await self._kit.viewer(request)

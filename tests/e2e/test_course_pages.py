@@ -76,8 +76,15 @@ def test_instructor_uploads_spreadsheets_asks_from_the_bank_and_the_student_sees
     assert teacher.inner_text("#roster tr:has-text('student0')").split("\t")[-3:] == ["1", "1", "1"]
     assert "1 attended" in teacher.inner_text("main")
 
-    phone.goto(site.base + "/courses")
-    check_accessible(phone, "courses, student")
+    teacher.fill("input[name=name]", "Chemistry 101 (spring)")
+    teacher.click("#save-course")
+    teacher.wait_for_selector("text=Chemistry 101 (spring)")
+    teacher.goto(site.base + "/")
+    assert "Chemistry 101 (spring)" in teacher.inner_text("#your-courses + ul")
+    check_accessible(teacher, "home, instructor with a course")
+
+    phone.goto(site.base + "/")
+    check_accessible(phone, "home, student with a course")
     phone.click("text=Chemistry 101")
     phone.wait_for_selector("#record-title")
     record = phone.inner_text("main")
