@@ -149,11 +149,11 @@ async def test_last_answer_wins_while_open(lectures, clock):
     await lectures.answer(live, STUDENTS[0].id, question.id, "a")
     await lectures.answer(live, STUDENTS[0].id, question.id, "b")
     await lectures.answer(live, STUDENTS[1].id, question.id, "b")
-    assert lectures.tally(live)["counts"] == {"a": 0, "b": 2}
-    assert lectures.hello(live, STUDENTS[0].id, "student")["my_answer"] == "b"
-    assert lectures.hello(live, PROF.id, "instructor")["my_answer"] is None
-    assert lectures.hello(live, PROF.id, "instructor")["question"]["correct"] == "b"
-    assert "correct" not in lectures.hello(live, STUDENTS[0].id, "student")["question"]
+    assert live.tally()["counts"] == {"a": 0, "b": 2}
+    assert live.hello(STUDENTS[0].id, "student")["my_answer"] == "b"
+    assert live.hello(PROF.id, "instructor")["my_answer"] is None
+    assert live.hello(PROF.id, "instructor")["question"]["correct"] == "b"
+    assert "correct" not in live.hello(STUDENTS[0].id, "student")["question"]
     closed = await lectures.close(PROF, lecture.id, question.id)
     assert closed.counts == {"b": 2}
 
@@ -232,12 +232,12 @@ async def test_present_counts_distinct_students(lectures, groups, clock):
     lectures.connected(live, STUDENTS[0].id, "student")
     lectures.connected(live, STUDENTS[1].id, "student")
     lectures.connected(live, PROF.id, "instructor")
-    assert lectures.tally(live)["present"] == 2
+    assert live.tally()["present"] == 2
     lectures.disconnected(live, STUDENTS[0].id, "student")
-    assert lectures.tally(live)["present"] == 2
+    assert live.tally()["present"] == 2
     lectures.disconnected(live, STUDENTS[0].id, "student")
     lectures.disconnected(live, PROF.id, "instructor")
-    assert lectures.tally(live)["present"] == 1
+    assert live.tally()["present"] == 1
     clock.advance(TALLY_INTERVAL)
     assert groups.of_type("tally")[-1][1]["question_id"] is None
 
@@ -251,10 +251,10 @@ async def test_a_new_process_resumes_the_open_question(database, groups, clock, 
     await lectures.answer(live, STUDENTS[0].id, question.id, "b")
     restarted = new_lectures(database, groups, clock)
     resumed = await restarted.open_by_code(lecture.join_code)
-    hello = restarted.hello(resumed, STUDENTS[0].id, "student")
+    hello = resumed.hello(STUDENTS[0].id, "student")
     assert hello["question"]["id"] == question.id
     assert hello["my_answer"] == "b"
-    assert restarted.tally(resumed)["counts"] == {"a": 0, "b": 1}
+    assert resumed.tally()["counts"] == {"a": 0, "b": 1}
 
 
 @pytest_twisted.ensureDeferred
@@ -296,9 +296,9 @@ async def test_reveal_needs_a_closed_question_with_an_answer(lectures, groups):
     await _raises(lectures.reveal(OTHER_PROF, lecture.id, question.id), NotFound)
     await _raises(lectures.reveal(STUDENTS[0], lecture.id, question.id), Forbidden)
     await lectures.close(PROF, lecture.id, question.id)
-    results = lectures.hello(live, PROF.id, "instructor")["results"]
+    results = live.hello(PROF.id, "instructor")["results"]
     assert results["question"]["revealed"] is False and results["counts"] == {"a": 0, "b": 1}
-    assert "results" not in lectures.hello(live, STUDENTS[1].id, "student")
+    assert "results" not in live.hello(STUDENTS[1].id, "student")
     revealed = await lectures.reveal(PROF, lecture.id, question.id)
     assert revealed.revealed
     assert groups.of_type("answer_revealed") == [
@@ -307,9 +307,9 @@ async def test_reveal_needs_a_closed_question_with_an_answer(lectures, groups):
             {"type": "answer_revealed", "question_id": question.id, "correct": "b"},
         )
     ]
-    assert lectures.hello(live, PROF.id, "instructor")["results"]["question"]["revealed"]
+    assert live.hello(PROF.id, "instructor")["results"]["question"]["revealed"]
     no_answer = await lectures.ask(PROF, lecture.id, "Poll", ("x", "y"), None)
-    assert lectures.hello(live, PROF.id, "instructor")["results"] is None
+    assert live.hello(PROF.id, "instructor")["results"] is None
     await lectures.close(PROF, lecture.id, no_answer.id)
     await _raises(lectures.reveal(PROF, lecture.id, no_answer.id), Conflict)
 
@@ -325,5 +325,5 @@ async def test_a_restarted_server_still_shows_the_last_results(database, groups,
     await lectures.reveal(PROF, lecture.id, question.id)
     restarted = new_lectures(database, groups, clock)
     resumed = await restarted.open_by_code(lecture.join_code)
-    results = restarted.hello(resumed, PROF.id, "instructor")["results"]
+    results = resumed.hello(PROF.id, "instructor")["results"]
     assert results["counts"] == {"a": 1, "b": 0} and results["question"]["revealed"]

@@ -13,7 +13,7 @@ from collections import Counter
 import attrs
 from twisted.application.service import Service
 from twisted.internet.defer import Deferred
-from twisted.internet.interfaces import IDelayedCall, IReactorTime
+from twisted.internet.interfaces import IReactorTime
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 
@@ -26,10 +26,10 @@ from iclicker.domain.lecture_values import (
     full_counts,
     instructor_group,
     lecture_group,
-    lecture_json,
     parse_join_code,
     question_json,
 )
+from iclicker.domain.live import LiveLecture
 from iclicker.domain.roster_gate import RosterGate
 from iclicker.groups.interface import IGroups
 from iclicker.store.courses import CourseStore
@@ -44,21 +44,6 @@ from iclicker.store.lectures import (
 )
 
 TALLY_INTERVAL = 0.1
-
-
-@attrs.define(eq=False)
-class LiveLecture:
-    """What this process knows of an open lecture right now."""
-
-    lecture: LectureRow
-    question: QuestionRow | None
-    answers: dict[int, str]
-    counts: Counter
-    present: Counter = attrs.field(factory=Counter)
-    """Student user id -> number of that student's open sockets."""
-    tally_call: IDelayedCall | None = None
-    last_closed: ClosedQuestion | None = None
-    """The latest question once closed, with its counts, until the next is asked."""
 
 
 class Lectures(Service):
@@ -282,28 +267,6 @@ class Lectures(Service):
         """Owners and admins drive a lecture; everyone else takes part as a student."""
         return "instructor" if user.id == lecture.owner_id or user.role == "admin" else "student"
 
-    def hello(self, live: LiveLecture, user_id: int, role: str) -> dict:
-        instructor = role == "instructor"
-        question = live.question
-        hello = {
-            "type": "hello",
-            "lecture": lecture_json(live.lecture),
-            "role": role,
-            "question": question_json(question, instructor) if question else None,
-            "my_answer": None if instructor else live.answers.get(user_id),
-        }
-        if instructor:
-            closed = live.last_closed
-            hello["results"] = (
-                {
-                    "question": question_json(closed.question, with_correct=True),
-                    "counts": full_counts(closed.question, closed.counts),
-                }
-                if closed
-                else None
-            )
-        return hello
-
     def connected(self, live: LiveLecture, user_id: int, role: str) -> None:
         """Count a student in (and as attending); an instructor gets a fresh tally either way.
 
@@ -408,16 +371,6 @@ class Lectures(Service):
             },
         )
 
-    def tally(self, live: LiveLecture) -> dict:
-        question = live.question
-        return {
-            "type": "tally",
-            "question_id": question.id if question else None,
-            "counts": full_counts(question, live.counts) if question else {},
-            "answered": len(live.answers),
-            "present": len(live.present),
-        }
-
     def _schedule_tally(self, live: LiveLecture) -> None:
         """Send the instructors a tally soon, folding every change until then into it."""
         if live.tally_call is None:
@@ -425,7 +378,7 @@ class Lectures(Service):
 
     def _send_tally(self, live: LiveLecture) -> None:
         live.tally_call = None
-        self._groups.group_send(instructor_group(live.lecture.id), self.tally(live))
+        self._groups.group_send(instructor_group(live.lecture.id), live.tally())
 
     @staticmethod
     def _cancel_tally(live: LiveLecture) -> None:

@@ -19,7 +19,7 @@ from iclicker.auth.sessions import SESSION_COOKIE
 from iclicker.domain.accounts import User
 from iclicker.domain.errors import DomainError
 from iclicker.domain.lecture_values import instructor_group, lecture_group
-from iclicker.domain.lectures import LiveLecture
+from iclicker.domain.live import LiveLecture
 from iclicker.groups.interface import IGroupMember
 from iclicker.ws.messages import BadMessage, decode, encode, error_frame
 from iclicker.ws.ratelimit import RateLimiter
@@ -107,7 +107,7 @@ class LectureProtocol(WebSocketServerProtocol):
         factory.groups.group_add(lecture_group(lecture_id), self)
         if self._role == "instructor":
             factory.groups.group_add(instructor_group(lecture_id), self)
-        self._send(factory.lectures.hello(live, self._user.id, self._role))
+        self._send(live.hello(self._user.id, self._role))
         factory.lectures.connected(live, self._user.id, self._role)
 
     def connectionLost(self, reason: Failure) -> None:
