@@ -27,6 +27,7 @@ from iclicker.store.sessions import delete_user_sessions_txn
 from iclicker.store.users import (
     UsernameTaken,
     create_user_txn,
+    set_disabled_txn,
     set_password_hash_txn,
     set_role_txn,
     username_key,
@@ -51,6 +52,11 @@ def _parser() -> argparse.ArgumentParser:
     password = commands.add_parser("passwd", help="set an account's password")
     password.add_argument("username")
     password.add_argument("--password-stdin", action="store_true")
+    for name, what in [
+        ("disable", "disable an account: end its sessions, close its sockets"),
+        ("enable", "enable a disabled account"),
+    ]:
+        commands.add_parser(name, help=what).add_argument("username")
     return parser
 
 
@@ -98,6 +104,12 @@ def run(argv: list[str], stdin: TextIO = sys.stdin, out: TextIO = sys.stdout) ->
                 connection, create_user_txn, username, display_name, hashed, args.role, time.time()
             )
             print(f"created {args.role} {username}", file=out)
+        elif args.command in ("disable", "enable"):
+            # A running server closes the account's sockets within a few seconds.
+            disabled_at = time.time() if args.command == "disable" else None
+            if not _in_transaction(connection, set_disabled_txn, args.username, disabled_at):
+                raise DomainError(f"no user {args.username!r}")
+            print(f"{args.username} is now {args.command}d", file=out)
         elif args.command == "setrole":
             if not _in_transaction(connection, set_role_txn, args.username, args.role):
                 raise DomainError(f"no user {args.username!r}")

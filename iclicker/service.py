@@ -13,6 +13,7 @@ from iclicker.auth.passwords import PasswordHasher
 from iclicker.auth.sessions import Sessions, Sweeper
 from iclicker.config import Config
 from iclicker.domain.accounts import Accounts
+from iclicker.domain.admin import DisabledWatcher, SiteAdmin
 from iclicker.domain.courses import Courses
 from iclicker.domain.lectures import Lectures
 from iclicker.groups.memory import MemoryGroups
@@ -22,6 +23,7 @@ from iclicker.store.db import Database, prepare
 from iclicker.store.lectures import LectureStore
 from iclicker.store.sessions import SessionStore
 from iclicker.store.users import UserStore
+from iclicker.web.admin_api import AdminApi
 from iclicker.web.api import AccountsApi
 from iclicker.web.course_pages import CoursePages
 from iclicker.web.courses_api import CoursesApi
@@ -89,8 +91,11 @@ def build_service(config: Config, reactor) -> MultiService:
     session_store = SessionStore(database)
     sessions = Sessions(session_store, reactor)
     Sweeper(session_store, reactor).setServiceParent(root)
-    accounts = Accounts(UserStore(database), session_store, hasher, reactor)
+    user_store = UserStore(database)
+    accounts = Accounts(user_store, session_store, hasher, reactor)
     groups = MemoryGroups(prepared_frame)
+    site_admin = SiteAdmin(user_store, groups, reactor)
+    DisabledWatcher(user_store, groups, reactor).setServiceParent(root)
     lecture_store = LectureStore(database)
     course_store = CourseStore(database)
     lectures = Lectures(lecture_store, groups, reactor, course_store)
@@ -111,6 +116,7 @@ def build_service(config: Config, reactor) -> MultiService:
     AccountsApi(accounts, sessions, guards).install(app)
     LecturesApi(lectures, sessions, guards).install(app)
     CoursesApi(courses, sessions, guards, run_in_thread).install(app)
+    AdminApi(site_admin, sessions, guards).install(app)
     AccountPages(kit, accounts, sessions, guards).install(app)
     LecturePages(kit, lectures).install(app)
     CoursePages(kit, courses, lectures).install(app)

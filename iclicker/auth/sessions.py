@@ -59,7 +59,7 @@ class Sessions:
         id_hash = _hash_token(token)
         now = self._clock.seconds()
         session = await self._store.get(id_hash, now)
-        if session is None:
+        if session is None or session.user.disabled:
             return None
         if not session.remember and now - session.last_seen >= TOUCH_INTERVAL:
             await self._store.touch(id_hash, now, now + IDLE_LIFETIME)

@@ -147,6 +147,10 @@ class Accounts:
             if is_locked(throttle, now):
                 self.log.warn("Logins for {username} locked after repeated failures", username=key)
             raise BadCredentials("Wrong username or password.")
+        if row.disabled:
+            raise Forbidden(
+                "This account is disabled; ask the site's administrators.", "account_disabled"
+            )
         if throttle != ThrottleRow():
             # Only a username with failures has a row to clear: a lecture
             # hall logging in at nine o'clock makes no writes for it.

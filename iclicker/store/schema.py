@@ -113,6 +113,11 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX bank_by_course ON bank_questions(course_id);
     CREATE INDEX answers_by_user ON answers(user_id);
     """,
+    # 6: site admins disable accounts (and the server closes their sockets).
+    """
+    ALTER TABLE users ADD COLUMN disabled_at REAL;
+    CREATE INDEX users_disabled ON users(disabled_at) WHERE disabled_at IS NOT NULL;
+    """,
 )
 
 

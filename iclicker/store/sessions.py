@@ -7,7 +7,7 @@ from collections.abc import Callable
 import attrs
 
 from iclicker.store.db import Database
-from iclicker.store.users import UserRow, user_columns
+from iclicker.store.users import USER_COLUMN_COUNT, UserRow, user_columns
 
 
 @attrs.frozen
@@ -46,7 +46,8 @@ def session_txn(txn: sqlite3.Cursor, id_hash: str, now: float) -> SessionRow | N
     if row[-2] <= now:
         txn.execute("DELETE FROM sessions WHERE id_hash = ?", (id_hash,))
         return None
-    return SessionRow(UserRow(*row[:5]), row[5], row[6], bool(row[7]))
+    n = USER_COLUMN_COUNT
+    return SessionRow(UserRow(*row[:n]), row[n], row[n + 1], bool(row[n + 2]))
 
 
 def touch_session_txn(txn: sqlite3.Cursor, id_hash: str, now: float, expires_at: float) -> None:

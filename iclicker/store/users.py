@@ -14,14 +14,17 @@ class UserRow:
     display_name: str
     role: str
     password_hash: str
+    disabled: bool = attrs.field(default=False, converter=bool)
 
 
 _USER_FIELDS = ("id", "username", "display_name", "role", "password_hash")
+USER_COLUMN_COUNT = len(_USER_FIELDS) + 1
 
 
 def user_columns(table: str = "users") -> str:
     """The select list that ``UserRow(*row)`` expects, qualified by ``table``."""
-    return ", ".join(f"{table}.{field}" for field in _USER_FIELDS)
+    fields = [f"{table}.{field}" for field in _USER_FIELDS]
+    return ", ".join([*fields, f"{table}.disabled_at IS NOT NULL"])
 
 
 class UsernameTaken(Exception):
@@ -73,6 +76,46 @@ def set_password_hash_txn(txn: sqlite3.Cursor, username: str, password_hash: str
     return txn.rowcount == 1
 
 
+def set_disabled_txn(txn: sqlite3.Cursor, username: str, disabled_at: float | None) -> bool:
+    """Disable (at a time) or enable an account; disabling ends all its sessions."""
+    key = username_key(username)
+    txn.execute("UPDATE users SET disabled_at = ? WHERE username_key = ?", (disabled_at, key))
+    if txn.rowcount != 1:
+        return False
+    if disabled_at is not None:
+        txn.execute(
+            "DELETE FROM sessions WHERE user_id = (SELECT id FROM users WHERE username_key = ?)",
+            (key,),
+        )
+    return True
+
+
+def disabled_since_txn(txn: sqlite3.Cursor, since: float) -> list[int]:
+    """Ids of accounts disabled after ``since`` (by a site admin or ``iclicker-admin``)."""
+    txn.execute("SELECT id FROM users WHERE disabled_at > ?", (since,))
+    return [row[0] for row in txn.fetchall()]
+
+
+def _like_prefix(prefix: str) -> str:
+    """A LIKE pattern for "starts with ``prefix``", its wildcards escaped with ``\\``."""
+    escaped = prefix.casefold().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return escaped + "%"
+
+
+def search_users_txn(txn: sqlite3.Cursor, prefix: str | None, limit: int) -> list[UserRow]:
+    """Users whose username or display name starts with ``prefix`` (any case), by username."""
+    if prefix is None:
+        txn.execute(f"SELECT {user_columns()} FROM users ORDER BY username_key LIMIT ?", (limit,))
+    else:
+        pattern = _like_prefix(prefix)
+        txn.execute(
+            f"SELECT {user_columns()} FROM users WHERE username_key LIKE ? ESCAPE '\\'"
+            " OR lower(display_name) LIKE ? ESCAPE '\\' ORDER BY username_key LIMIT ?",
+            (pattern, pattern, limit),
+        )
+    return [UserRow(*row) for row in txn.fetchall()]
+
+
 class UserStore:
     """Async access to accounts for the reactor thread."""
 
@@ -88,3 +131,15 @@ class UserStore:
 
     async def by_username(self, username: str) -> UserRow | None:
         return await self._database.run(user_by_username_txn, username)
+
+    async def set_disabled(self, username: str, disabled_at: float | None) -> bool:
+        return await self._database.run(set_disabled_txn, username, disabled_at)
+
+    async def disabled_since(self, since: float) -> list[int]:
+        return await self._database.run(disabled_since_txn, since)
+
+    async def search(self, prefix: str | None, limit: int) -> list[UserRow]:
+        return await self._database.run(search_users_txn, prefix, limit)
+
+    async def set_role(self, username: str, role: str) -> bool:
+        return await self._database.run(set_role_txn, username, role)

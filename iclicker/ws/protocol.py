@@ -17,6 +17,7 @@ from zope.interface import implementer
 
 from iclicker.auth.sessions import SESSION_COOKIE
 from iclicker.domain.accounts import User
+from iclicker.domain.admin import user_group
 from iclicker.domain.errors import DomainError
 from iclicker.domain.lecture_values import instructor_group, lecture_group
 from iclicker.domain.live import LiveLecture
@@ -28,6 +29,7 @@ PATH_PREFIX = "/ws/lectures/"
 CLOSE_GOING_AWAY = 1001
 CLOSE_POLICY = 1008
 CLOSE_LECTURE_ENDED = 4000
+CLOSE_ACCOUNT_DISABLED = 4003
 MAX_ANSWERS_IN_FLIGHT = 8
 """Answers of one socket waiting for their commit; more are refused with rate_limited."""
 
@@ -105,6 +107,7 @@ class LectureProtocol(WebSocketServerProtocol):
         self.transport.registerProducer(self, True)
         factory.add_connection(self, self._user.id)
         factory.groups.group_add(lecture_group(lecture_id), self)
+        factory.groups.group_add(user_group(self._user.id), self)
         if self._role == "instructor":
             factory.groups.group_add(instructor_group(lecture_id), self)
         self._send(live.hello(self._user.id, self._role))
@@ -118,6 +121,7 @@ class LectureProtocol(WebSocketServerProtocol):
         if live is None:
             return
         factory.groups.group_discard(lecture_group(live.lecture.id), self)
+        factory.groups.group_discard(user_group(self._user.id), self)
         factory.groups.group_discard(instructor_group(live.lecture.id), self)
         factory.lectures.disconnected(live, self._user.id, self._role)
 
@@ -130,6 +134,8 @@ class LectureProtocol(WebSocketServerProtocol):
         self.sendPreparedMessage(encoded)
         if message["type"] == "lecture_ended":
             self.sendClose(CLOSE_LECTURE_ENDED, "lecture ended")
+        elif message["type"] == "account_disabled":
+            self.sendClose(CLOSE_ACCOUNT_DISABLED, "account disabled")
 
     def _send(self, message: dict[str, Any]) -> None:
         if self.state == self.STATE_OPEN:
