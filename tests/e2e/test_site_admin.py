@@ -53,7 +53,7 @@ async def test_admins_search_users_and_change_roles(server):
 
 @pytest_twisted.ensureDeferred
 async def test_disabling_ends_sessions_and_closes_sockets_at_once(server):
-    """The disabled user's socket closes with 4003, requests get 401, login 403; enable undoes it."""
+    """A disabled user's socket closes (4003), requests get 401, login 403; enabling undoes it."""
     admin = await site_admin(server)
     prof = await instructor(server)
     (student,) = await students(server, 1)
