@@ -327,3 +327,14 @@ async def test_a_restarted_server_still_shows_the_last_results(database, groups,
     resumed = await restarted.open_by_code(lecture.join_code)
     results = resumed.hello(PROF.id, "instructor")["results"]
     assert results["counts"] == {"a": 1, "b": 0} and results["question"]["revealed"]
+
+
+def test_trimming_is_the_documented_whitespace_only():
+    """A control character is content, as in JSON Schema's \\s (found by Schemathesis)."""
+    assert check_question(" \u3000Q\t", ["\u001ea", "b\ufeff"], None) == (
+        "Q",
+        ("\u001ea", "b"),
+        None,
+    )
+    with pytest.raises(Invalid):
+        check_question("\u2003\n", ["a", "b"], None)

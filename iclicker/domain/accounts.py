@@ -8,6 +8,7 @@ from twisted.logger import Logger
 
 from iclicker.auth.passwords import MAX_PASSWORD_BYTES, MIN_PASSWORD_BYTES, PasswordHasher
 from iclicker.domain.errors import BadCredentials, Conflict, Forbidden, Invalid, TooManyAttempts
+from iclicker.domain.text import trim
 from iclicker.store.sessions import SessionStore, ThrottleRow
 from iclicker.store.users import UsernameTaken, UserRow, UserStore, username_key
 
@@ -70,7 +71,7 @@ def check_password(password: str) -> str:
 def check_display_name(display_name: str | None, username: str) -> str:
     if display_name is None:
         return username
-    display_name = display_name.strip()
+    display_name = trim(display_name)
     if not 1 <= len(display_name) <= MAX_DISPLAY_NAME:
         raise Invalid(f"A display name is 1 to {MAX_DISPLAY_NAME} characters.")
     return display_name

@@ -10,6 +10,7 @@ from iclicker.domain.errors import Invalid, NotFound
 from iclicker.domain.exports import GRADEBOOK_COLUMNS, csv_rows, gradebook_row
 from iclicker.domain.lecture_values import check_question
 from iclicker.domain.spreadsheets import Row, check_rows, read_rows
+from iclicker.domain.text import trim
 from iclicker.store.courses import (
     BankQuestion,
     CourseRow,
@@ -29,7 +30,7 @@ RunInThread = Callable[..., Awaitable]
 
 
 def check_course_name(name: str) -> str:
-    name = name.strip()
+    name = trim(name)
     if not 1 <= len(name) <= MAX_COURSE_NAME:
         raise Invalid(f"A course name is 1 to {MAX_COURSE_NAME} characters.")
     return name

@@ -7,6 +7,7 @@ Question looks the same wherever it is sent.
 from datetime import UTC, datetime
 
 from iclicker.domain.errors import Invalid
+from iclicker.domain.text import trim
 from iclicker.store.lectures import LectureRow, QuestionRow
 
 JOIN_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
@@ -61,7 +62,7 @@ def full_counts(question: QuestionRow, counts: dict[str, int]) -> dict[str, int]
 
 
 def _trimmed(value: str, what: str, limit: int) -> str:
-    value = value.strip()
+    value = trim(value)
     if not 1 <= len(value) <= limit:
         raise Invalid(f"The {what} must be 1 to {limit} characters.")
     return value
@@ -84,7 +85,7 @@ def check_question(
     if len({choice.casefold() for choice in cleaned}) != len(cleaned):
         raise Invalid("The choices must differ from each other.")
     if correct is not None:
-        correct = correct.strip()
+        correct = trim(correct)
         if correct not in cleaned:
             raise Invalid("The correct answer must be one of the choices.")
     return text, cleaned, correct
