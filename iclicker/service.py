@@ -1,6 +1,7 @@
 """The composition root: builds every part of the server from a Config and a reactor."""
 
 from functools import partial
+from pathlib import Path
 
 from autobahn.twisted.resource import WebSocketResource
 from twisted.application import strports
@@ -16,6 +17,8 @@ from iclicker.domain.accounts import Accounts
 from iclicker.domain.admin import DisabledWatcher, SiteAdmin
 from iclicker.domain.courses import Courses
 from iclicker.domain.lectures import Lectures
+from iclicker.domain.photos import PhotoFiles
+from iclicker.domain.profiles import Profiles
 from iclicker.groups.memory import MemoryGroups
 from iclicker.secret import load_or_create_secret, secret_path
 from iclicker.store.courses import CourseStore
@@ -37,6 +40,7 @@ from iclicker.web.lectures_api import LecturesApi
 from iclicker.web.openapi import ApiDescription, load_description
 from iclicker.web.pagekit import PageKit
 from iclicker.web.pages import AccountPages
+from iclicker.web.profile_api import ProfileApi
 from iclicker.web.request import IDLE_TIMEOUT, IclickerRequest
 from iclicker.web.site import CoreRoutes
 from iclicker.web.templating import Templates
@@ -117,6 +121,9 @@ def build_service(config: Config, reactor) -> MultiService:
     LecturesApi(lectures, sessions, guards).install(app)
     CoursesApi(courses, sessions, guards, run_in_thread).install(app)
     AdminApi(site_admin, sessions, guards).install(app)
+    photo_files = PhotoFiles(Path(config.db_path + ".photos"))
+    profiles = Profiles(user_store, photo_files, run_in_thread)
+    ProfileApi(profiles, photo_files, sessions, guards, run_in_thread).install(app)
     AccountPages(kit, accounts, sessions, guards).install(app)
     LecturePages(kit, lectures).install(app)
     CoursePages(kit, courses, lectures).install(app)

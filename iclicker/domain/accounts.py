@@ -29,17 +29,25 @@ class User:
     username: str
     display_name: str
     role: str
+    photo: str | None = None
+    """The file name of the profile photo, if any."""
 
     @classmethod
     def from_row(cls, row: UserRow) -> "User":
-        return cls(row.id, row.username, row.display_name, row.role)
+        return cls(row.id, row.username, row.display_name, row.role, row.photo)
 
     @property
     def can_teach(self) -> bool:
         return self.role in ("instructor", "admin")
 
     def as_json(self) -> dict:
-        return attrs.asdict(self)
+        return {
+            "id": self.id,
+            "username": self.username,
+            "display_name": self.display_name,
+            "role": self.role,
+            "photo_url": f"/photos/{self.photo}" if self.photo else None,
+        }
 
 
 def may_manage(user: User, owner_id: int) -> bool:

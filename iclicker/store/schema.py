@@ -118,6 +118,10 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE users ADD COLUMN disabled_at REAL;
     CREATE INDEX users_disabled ON users(disabled_at) WHERE disabled_at IS NOT NULL;
     """,
+    # 7: profile photos (a file name in the photos directory beside the database).
+    """
+    ALTER TABLE users ADD COLUMN photo TEXT;
+    """,
 )
 
 

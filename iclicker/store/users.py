@@ -15,16 +15,17 @@ class UserRow:
     role: str
     password_hash: str
     disabled: bool = attrs.field(default=False, converter=bool)
+    photo: str | None = None
 
 
 _USER_FIELDS = ("id", "username", "display_name", "role", "password_hash")
-USER_COLUMN_COUNT = len(_USER_FIELDS) + 1
+USER_COLUMN_COUNT = len(_USER_FIELDS) + 2
 
 
 def user_columns(table: str = "users") -> str:
     """The select list that ``UserRow(*row)`` expects, qualified by ``table``."""
     fields = [f"{table}.{field}" for field in _USER_FIELDS]
-    return ", ".join([*fields, f"{table}.disabled_at IS NOT NULL"])
+    return ", ".join([*fields, f"{table}.disabled_at IS NOT NULL", f"{table}.photo"])
 
 
 class UsernameTaken(Exception):
@@ -96,6 +97,14 @@ def disabled_since_txn(txn: sqlite3.Cursor, since: float) -> list[int]:
     return [row[0] for row in txn.fetchall()]
 
 
+def set_photo_txn(txn: sqlite3.Cursor, user_id: int, photo: str | None) -> str | None:
+    """Set (or clear) a user's photo; returns the previous file name, to delete."""
+    txn.execute("SELECT photo FROM users WHERE id = ?", (user_id,))
+    row = txn.fetchone()
+    txn.execute("UPDATE users SET photo = ? WHERE id = ?", (photo, user_id))
+    return row[0] if row else None
+
+
 def _like_prefix(prefix: str) -> str:
     """A LIKE pattern for "starts with ``prefix``", its wildcards escaped with ``\\``."""
     escaped = prefix.casefold().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
@@ -143,3 +152,6 @@ class UserStore:
 
     async def set_role(self, username: str, role: str) -> bool:
         return await self._database.run(set_role_txn, username, role)
+
+    async def set_photo(self, user_id: int, photo: str | None) -> str | None:
+        return await self._database.run(set_photo_txn, user_id, photo)
