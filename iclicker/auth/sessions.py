@@ -65,6 +65,12 @@ class Sessions:
             await self._store.touch(id_hash, now, now + IDLE_LIFETIME)
         return User.from_row(session.user)
 
+    async def change_password(self, user_id: int, password_hash: str, token: str) -> None:
+        """Store a new password hash; every other session of the account ends with it."""
+        await self._store.set_password_ending_other_sessions(
+            user_id, password_hash, _hash_token(token)
+        )
+
     async def destroy(self, token: str | None) -> None:
         if token:
             await self._store.delete(_hash_token(token))

@@ -165,3 +165,16 @@ class Accounts:
             # hall logging in at nine o'clock makes no writes for it.
             await self._sessions.clear_throttle(key)
         return User.from_row(row)
+
+    async def rename(self, user: User, display_name: str) -> User:
+        """Change one's own display name (the username never changes)."""
+        await self._users.set_display_name(user.id, check_display_name(display_name, user.username))
+        return User.from_row(await self._users.by_username(user.username))
+
+    async def new_password_hash(self, user: User, old_password: str, new_password: str) -> str:
+        """The hash of a new password, once the old one is proven (a wrong one: 403)."""
+        check_password(new_password)
+        row = await self._users.by_username(user.username)
+        if row is None or not await self._hasher.check(old_password, row.password_hash):
+            raise Forbidden("The current password is not right.", "bad_credentials")
+        return await self._hasher.hash(new_password)

@@ -70,6 +70,14 @@ def delete_user_sessions_txn(txn: sqlite3.Cursor, username_key: str) -> int:
     return txn.rowcount
 
 
+def set_password_ending_other_sessions_txn(
+    txn: sqlite3.Cursor, user_id: int, password_hash: str, keep_id_hash: str
+) -> None:
+    """A new password, and every session of the account but the one that changed it ends."""
+    txn.execute("UPDATE users SET password_hash = ? WHERE id = ?", (password_hash, user_id))
+    txn.execute("DELETE FROM sessions WHERE user_id = ? AND id_hash != ?", (user_id, keep_id_hash))
+
+
 def delete_expired_sessions_txn(txn: sqlite3.Cursor, now: float) -> int:
     txn.execute("DELETE FROM sessions WHERE expires_at <= ?", (now,))
     return txn.rowcount
@@ -160,3 +168,10 @@ class SessionStore:
 
     async def delete_stale_throttles(self, now: float, window: float) -> int:
         return await self._database.run(delete_stale_throttles_txn, now, window)
+
+    async def set_password_ending_other_sessions(
+        self, user_id: int, password_hash: str, keep_id_hash: str
+    ) -> None:
+        await self._database.run(
+            set_password_ending_other_sessions_txn, user_id, password_hash, keep_id_hash
+        )

@@ -97,6 +97,10 @@ def disabled_since_txn(txn: sqlite3.Cursor, since: float) -> list[int]:
     return [row[0] for row in txn.fetchall()]
 
 
+def set_display_name_txn(txn: sqlite3.Cursor, user_id: int, display_name: str) -> None:
+    txn.execute("UPDATE users SET display_name = ? WHERE id = ?", (display_name, user_id))
+
+
 def set_photo_txn(txn: sqlite3.Cursor, user_id: int, photo: str | None) -> str | None:
     """Set (or clear) a user's photo; returns the previous file name, to delete."""
     txn.execute("SELECT photo FROM users WHERE id = ?", (user_id,))
@@ -155,3 +159,6 @@ class UserStore:
 
     async def set_photo(self, user_id: int, photo: str | None) -> str | None:
         return await self._database.run(set_photo_txn, user_id, photo)
+
+    async def set_display_name(self, user_id: int, display_name: str) -> None:
+        await self._database.run(set_display_name_txn, user_id, display_name)

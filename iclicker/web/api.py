@@ -8,6 +8,7 @@ from iclicker.domain.accounts import Accounts
 from iclicker.web.cookies import (
     authenticated_user,
     clear_session_cookie,
+    json_write,
     session_token,
     start_session,
 )
@@ -32,6 +33,8 @@ class AccountsApi:
         add_route(app, "/api/login", self.login, ["POST"])
         add_route(app, "/api/logout", self.logout, ["POST"])
         add_route(app, "/api/me", self.me, ["GET"])
+        add_route(app, "/api/me", self.update_me, ["PATCH"])
+        add_route(app, "/api/me/password", self.change_password, ["POST"])
 
     def _check_write(self, request: Request) -> None:
         check_json_write(request, self._guards)
@@ -67,3 +70,19 @@ class AccountsApi:
     async def me(self, request: Request) -> bytes:
         user = await authenticated_user(request, self._sessions)
         return json_response(request, 200, {"user": user.as_json()})
+
+    async def update_me(self, request: Request) -> bytes:
+        """Change one's own display name."""
+        user, body = await json_write(request, self._guards, self._sessions)
+        user = await self._accounts.rename(user, field(body, "display_name", str))
+        return json_response(request, 200, {"user": user.as_json()})
+
+    async def change_password(self, request: Request) -> bytes:
+        """A new password (the current one required); every other session ends."""
+        user, body = await json_write(request, self._guards, self._sessions)
+        hashed = await self._accounts.new_password_hash(
+            user, field(body, "old_password", str), field(body, "new_password", str)
+        )
+        await self._sessions.change_password(user.id, hashed, session_token(request))
+        request.setResponseCode(204)
+        return b""

@@ -29,6 +29,7 @@ CROSS_FIELD_RULES = {
     "POST /api/courses/{course_id}/roster",
     "POST /api/courses/{course_id}/questions",
     "POST /api/me/photo",
+    "POST /api/me/password",
 }
 
 

@@ -3,7 +3,7 @@
 import json
 
 import pytest_twisted
-from support import User, body_of, gather, start_server
+from support import PASSWORD, User, body_of, gather, start_server
 
 JSON = {"Content-Type": ["application/json"]}
 
@@ -17,7 +17,13 @@ async def test_register_me_logout_then_unauthenticated(server):
     )
     assert response.code == 201
     assert body_of(response) == {
-        "user": {"id": 1, "username": "Ada", "display_name": "Ada L.", "role": "student"}
+        "user": {
+            "id": 1,
+            "username": "Ada",
+            "display_name": "Ada L.",
+            "role": "student",
+            "photo_url": None,
+        }
     }
     cookie = response.headers.getRawHeaders("set-cookie")[0]
     assert "HttpOnly" in cookie and "SameSite=lax" in cookie.replace("Lax", "lax")
@@ -247,3 +253,29 @@ async def test_http_allowlist_applies_only_when_asked(db_path):
         assert response.code == 201, "without --allow-net-http the allowlist is for WebSockets only"
     finally:
         await server.stop()
+
+
+@pytest_twisted.ensureDeferred
+async def test_users_change_their_display_name_and_password(server):
+    """Display name and password are self-service; other sessions end with a new password."""
+    laptop, phone = User(server), User(server)
+    await laptop.register("ada")
+    assert (await phone.login("ada")).code == 200
+    response = await laptop.request("PATCH", "/api/me", json={"display_name": " Ada L. "})
+    assert body_of(response)["user"]["display_name"] == "Ada L."
+    assert (await laptop.request("PATCH", "/api/me", json={"display_name": " "})).code == 400
+    response = await laptop.post(
+        "/api/me/password", {"old_password": "wrong one!", "new_password": "brand new pass"}
+    )
+    assert (response.code, body_of(response)["error"]["code"]) == (403, "bad_credentials")
+    response = await laptop.post(
+        "/api/me/password", {"old_password": PASSWORD, "new_password": "short"}
+    )
+    assert body_of(response)["error"]["code"] == "weak_password"
+    response = await laptop.post(
+        "/api/me/password", {"old_password": PASSWORD, "new_password": "brand new pass"}
+    )
+    assert response.code == 204
+    assert (await laptop.get("/api/me")).code == 200, "this session goes on"
+    assert (await phone.get("/api/me")).code == 401, "the others end"
+    assert (await User(server).login("ada", "brand new pass")).code == 200

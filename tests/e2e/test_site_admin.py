@@ -34,6 +34,7 @@ async def test_admins_search_users_and_change_roles(server):
             "username": "student000",
             "display_name": "student000",
             "role": "student",
+            "photo_url": None,
             "disabled": False,
         }
     ]
