@@ -7,7 +7,6 @@ from autobahn.twisted.resource import WebSocketResource
 from twisted.application import strports
 from twisted.application.service import MultiService, Service
 from twisted.internet.defer import Deferred, maybeDeferred
-from twisted.internet.threads import deferToThreadPool
 from twisted.web.server import Site
 
 from iclicker.auth.passwords import PasswordHasher
@@ -26,6 +25,7 @@ from iclicker.store.db import Database, prepare
 from iclicker.store.lectures import LectureStore
 from iclicker.store.sessions import SessionStore
 from iclicker.store.users import UserStore
+from iclicker.threads import BackgroundPool
 from iclicker.web.admin_api import AdminApi
 from iclicker.web.api import AccountsApi
 from iclicker.web.course_pages import CoursePages
@@ -105,9 +105,12 @@ def build_service(config: Config, reactor) -> MultiService:
     lectures = Lectures(lecture_store, groups, reactor, course_store)
     lectures.setServiceParent(root)
 
-    # Parsing uploads and spreadsheets: the reactor's own thread pool.
-    def run_in_thread(function, *args):
-        return deferToThreadPool(reactor, reactor.getThreadPool(), function, *args)
+    # Uploads, spreadsheets and photos: two low-priority threads, a bounded queue.
+    uploads = BackgroundPool(
+        reactor, "uploads", 2, 64, "The server is busy with uploads; try again in a moment."
+    )
+    uploads.setServiceParent(root)
+    run_in_thread = uploads.run
 
     courses = Courses(course_store, lectures.roster_changed, run_in_thread, reactor)
     sockets = LectureSocketFactory(reactor, lectures, groups, sessions, config.max_send_buffer)

@@ -5,23 +5,14 @@ thread it would freeze every socket of a lecture, so it never runs there.
 """
 
 import bcrypt
-from twisted.application.service import Service
 from twisted.internet.interfaces import IReactorFromThreads
-from twisted.internet.threads import deferToThreadPool
-from twisted.python.threadpool import ThreadPool
 
-from iclicker.domain.errors import Unavailable
-from iclicker.threads import yield_cpu_to_the_reactor
+from iclicker.threads import BackgroundPool
 
 MAX_PASSWORD_BYTES = 72
 MIN_PASSWORD_BYTES = 8
 MAX_WAITING = 64
 """bcrypt jobs queued or running at once; past it, callers are told to retry."""
-
-
-def _at_low_priority(function, *args):
-    yield_cpu_to_the_reactor()
-    return function(*args)
 
 
 def _hash(password: bytes, rounds: int) -> str:
@@ -37,7 +28,7 @@ def hash_password(password: str, rounds: int) -> str:
     return _hash(password.encode("utf-8"), rounds)
 
 
-class PasswordHasher(Service):
+class PasswordHasher(BackgroundPool):
     """Hashes and checks passwords on its own small thread pool, with a bounded queue.
 
     A storm of logins must not queue minutes of bcrypt work (and memory)
@@ -45,33 +36,18 @@ class PasswordHasher(Service):
     """
 
     def __init__(self, reactor: IReactorFromThreads, rounds: int, threads: int = 2) -> None:
-        self._reactor = reactor
+        super().__init__(
+            reactor,
+            "bcrypt",
+            threads,
+            MAX_WAITING,
+            "The server is busy checking passwords; try again in a moment.",
+        )
         self._rounds = rounds
-        self._pool = ThreadPool(minthreads=0, maxthreads=threads, name="bcrypt")
         self._dummy_hash: str | None = None
-        self._waiting = 0
-
-    def startService(self) -> None:
-        super().startService()
-        self._pool.start()
-
-    def stopService(self) -> None:
-        super().stopService()
-        self._pool.stop()
-
-    async def _run(self, function, *args):
-        if self._waiting >= MAX_WAITING:
-            raise Unavailable("The server is busy checking passwords; try again in a moment.")
-        self._waiting += 1
-        try:
-            return await deferToThreadPool(
-                self._reactor, self._pool, _at_low_priority, function, *args
-            )
-        finally:
-            self._waiting -= 1
 
     async def hash(self, password: str) -> str:
-        return await self._run(_hash, password.encode("utf-8"), self._rounds)
+        return await self.run(_hash, password.encode("utf-8"), self._rounds)
 
     async def check(self, password: str, hashed: str | None) -> bool:
         """Check ``password``; with no hash (unknown user) spend the same time and fail.
@@ -87,6 +63,6 @@ class PasswordHasher(Service):
         if hashed is None:
             if self._dummy_hash is None:
                 self._dummy_hash = await self.hash("not a password of anyone")
-            await self._run(_check, encoded, self._dummy_hash)
+            await self.run(_check, encoded, self._dummy_hash)
             return False
-        return await self._run(_check, encoded, hashed)
+        return await self.run(_check, encoded, hashed)

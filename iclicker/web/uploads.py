@@ -2,12 +2,9 @@
 
 The contract's CSRF rule for uploads is a multipart body plus the header
 ``X-Requested-With: iclicker`` (a cross-site form can send neither). The
-body is parsed on a worker thread: a 2 MiB spreadsheet must not stall a
-lecture while its MIME structure is taken apart.
+body is split on a low-priority worker thread, with bytes operations only,
+so a burst of 5 MiB photos does not stall a lecture.
 """
-
-from email.parser import BytesParser
-from email.policy import HTTP
 
 import attrs
 from twisted.web.server import Request
@@ -36,30 +33,61 @@ def check_upload_write(request: Request, guards: Guards) -> None:
     check_origin(request, guards)
 
 
+def _boundary(content_type: str) -> bytes:
+    for parameter in content_type.split(";")[1:]:
+        name, _, value = parameter.strip().partition("=")
+        if name.strip().lower() == "boundary" and value.strip('"'):
+            return value.strip('"').encode("latin-1")
+    raise Invalid("The upload's Content-Type has no multipart boundary.")
+
+
+def _field_name(headers: bytes) -> str | None:
+    for line in headers.split(b"\r\n"):
+        name, _, value = line.partition(b":")
+        if name.strip().lower() == b"content-disposition":
+            for parameter in value.split(b";")[1:]:
+                key, _, quoted = parameter.strip().partition(b"=")
+                if key.strip().lower() == b"name":
+                    return quoted.strip().strip(b'"').decode("utf-8", "replace")
+    return None
+
+
 def parse_multipart(content_type: str, body: bytes) -> Upload:
-    """Split a multipart body into its ``file`` field and its text fields (thread-safe)."""
-    message = BytesParser(policy=HTTP).parsebytes(
-        b"Content-Type: " + content_type.encode("latin-1") + b"\r\n\r\n" + body
-    )
-    if not message.is_multipart():
-        raise Invalid("The upload is not a multipart form.")
+    """Split a multipart body into its ``file`` field and its text fields (thread-safe).
+
+    Bytes operations only (no per-byte Python): a 5 MiB body is split in
+    milliseconds and holds the GIL, which the reactor also needs, hardly at all.
+    """
+    delimiter = b"--" + _boundary(content_type)
+    parts = body.split(delimiter)
+    if len(parts) < 3 or not parts[-1].startswith(b"--"):
+        raise Invalid("The upload is not a complete multipart form.")
     file, fields = None, {}
-    for part in message.iter_parts():
-        name = part.get_param("name", header="content-disposition")
-        if not name:
+    for part in parts[1:-1]:
+        headers, separator, content = part.removeprefix(b"\r\n").partition(b"\r\n\r\n")
+        name = _field_name(headers) if separator else None
+        if name is None:
             continue
-        payload = part.get_payload(decode=True) or b""
+        content = content.removesuffix(b"\r\n")
         if name == "file":
-            file = payload
+            file = content
         else:
-            fields[name] = payload.decode("utf-8", "replace")
+            fields[name] = content.decode("utf-8", "replace")
     return Upload(file, fields)
+
+
+def _read_and_split(request: Request, content_type: str, what: str) -> Upload:
+    # The body is complete and nothing else touches it: reading its file
+    # here keeps megabytes of copying off the reactor thread.
+    return parse_multipart(
+        content_type, read_body(request, MAX_STORED_BODY, f"{what} is too large.")
+    )
 
 
 async def read_upload(request: Request, run_in_thread, file_limit: int, what: str) -> Upload:
     """The upload's parts; 413 ``too_large`` when the file is over ``file_limit`` bytes."""
-    body = read_body(request, MAX_STORED_BODY, f"{what} is too large.")
-    upload = await run_in_thread(parse_multipart, header(request, b"content-type") or "", body)
+    content_type = header(request, b"content-type") or ""
+    upload = await run_in_thread(_read_and_split, request, content_type, what)
     if upload.file is None:
         raise Invalid("The upload has no field named “file”.")
     if len(upload.file) > file_limit:

@@ -44,6 +44,11 @@ async def test_upload_replace_delete_and_bad_images_keep_the_old_photo(server):
     assert (await User(server).get(first)).code == 200
     response = await upload(user, jpeg() + b"\0" * (5 * 1024 * 1024))
     assert (response.code, body_of(response)["error"]["code"]) == (413, "too_large")
+    exactly_5_mib = jpeg() + b"\0" * (5 * 1024 * 1024 - len(jpeg()))  # trailing bytes are ignored
+    assert len(exactly_5_mib) == 5 * 1024 * 1024
+    response = await upload(user, exactly_5_mib)
+    assert response.code == 200, "the contract allows 5 MiB, multipart framing included"
+    first = body_of(response)["user"]["photo_url"]
     assert (await upload(user, jpeg(), headers={})).code == 403
 
     second = body_of(await upload(user, jpeg(colour="gold")))["user"]["photo_url"]
