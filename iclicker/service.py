@@ -41,6 +41,7 @@ from iclicker.web.openapi import ApiDescription, load_description
 from iclicker.web.pagekit import PageKit
 from iclicker.web.pages import AccountPages
 from iclicker.web.profile_api import ProfileApi
+from iclicker.web.profile_pages import ProfilePages
 from iclicker.web.request import IDLE_TIMEOUT, IclickerRequest
 from iclicker.web.site import CoreRoutes
 from iclicker.web.templating import Templates
@@ -127,6 +128,7 @@ def build_service(config: Config, reactor) -> MultiService:
     photo_files = PhotoFiles(Path(config.db_path + ".photos"))
     profiles = Profiles(user_store, photo_files, run_in_thread)
     ProfileApi(profiles, photo_files, sessions, guards, run_in_thread).install(app)
+    ProfilePages(kit).install(app)
     AccountPages(kit, accounts, sessions, guards).install(app)
     LecturePages(kit, lectures).install(app)
     CoursePages(kit, courses, lectures).install(app)

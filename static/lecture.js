@@ -5,6 +5,7 @@
 
 const Iclicker = (() => {
   const LECTURE_ENDED = 4000;
+  const ACCOUNT_DISABLED = 4003;
 
   function lectureData() {
     return JSON.parse(document.getElementById("lecture-data").textContent);
@@ -40,6 +41,13 @@ const Iclicker = (() => {
         if (handler) handler(message);
       };
       socket.onclose = (event) => {
+        if (event.code === ACCOUNT_DISABLED) {
+          // Every session of the account has ended: this page is logged out.
+          finished = true;
+          setConnection("ended", "account disabled");
+          location.assign("/login");
+          return;
+        }
         if (finished || event.code === LECTURE_ENDED) {
           finished = true;
           setConnection("ended", "lecture ended");
