@@ -101,10 +101,6 @@ def build_service(config: Config, reactor) -> MultiService:
     groups = MemoryGroups(prepared_frame)
     site_admin = SiteAdmin(user_store, groups, reactor)
     DisabledWatcher(user_store, groups, reactor).setServiceParent(root)
-    lecture_store = LectureStore(database)
-    course_store = CourseStore(database)
-    lectures = Lectures(lecture_store, groups, reactor, course_store)
-    lectures.setServiceParent(root)
 
     # Uploads, spreadsheets and photos: two low-priority threads, a bounded queue.
     uploads = BackgroundPool(
@@ -113,7 +109,10 @@ def build_service(config: Config, reactor) -> MultiService:
     uploads.setServiceParent(root)
     run_in_thread = uploads.run
 
-    courses = Courses(course_store, lectures.roster_changed, run_in_thread, reactor)
+    courses = Courses(CourseStore(database), run_in_thread, reactor)
+    lectures = Lectures(LectureStore(database), groups, reactor, courses)
+    lectures.setServiceParent(root)
+
     sockets = LectureSocketFactory(reactor, lectures, groups, sessions, config.max_send_buffer)
     SocketsService(sockets, reactor).setServiceParent(root)
 
@@ -131,7 +130,7 @@ def build_service(config: Config, reactor) -> MultiService:
     ProfilePages(kit).install(app)
     AccountPages(kit, accounts, sessions, guards).install(app)
     LecturePages(kit, lectures).install(app)
-    CoursePages(kit, courses, lectures).install(app)
+    CoursePages(kit, courses).install(app)
     ApiDescription(load_description()).install(app)
     install_error_handlers(app, kit)
     root.app = app  # for tests that compare the routes with docs/openapi.yaml

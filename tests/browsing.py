@@ -4,7 +4,7 @@ import os
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-from support import artifact_dir
+from support import PASSWORD, artifact_dir
 
 CHROMIUM = os.environ.get("ICLICKER_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -32,6 +32,19 @@ def launch(playwright):
             f"Chromium is not installed at {CHROMIUM}; the README's test command installs it"
         )
     return playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+
+
+def registered_page(browser, base: str, username: str, viewport=PHONE, **options):
+    """A new browser (phone-sized unless told) whose user has just registered: its first tab."""
+    if viewport is PHONE:
+        options.setdefault("is_mobile", True)
+        options.setdefault("has_touch", True)
+    context = browser.new_context(viewport=viewport, **options)
+    response = context.request.post(
+        base + "/api/register", data={"username": username, "password": PASSWORD}
+    )
+    assert response.status == 201
+    return context.new_page()
 
 
 def shot(page, name: str) -> None:

@@ -8,6 +8,7 @@ from zope.interface import implementer
 
 from iclicker.domain.accounts import User
 from iclicker.domain.batch_writer import BatchWriter
+from iclicker.domain.courses import Courses
 from iclicker.domain.errors import Conflict, Forbidden, Invalid, NotFound, Unavailable
 from iclicker.domain.lecture_values import (
     JOIN_CODE_ALPHABET,
@@ -79,7 +80,13 @@ def lectures(database, groups, clock):
 def new_lectures(database, groups, clock) -> Lectures:
     """The lecture domain as the service builds it, over ``database``."""
     store = LectureStore(database)
-    return Lectures(store, groups, clock, CourseStore(database))
+    courses = Courses(CourseStore(database), run_here, clock)
+    return Lectures(store, groups, clock, courses)
+
+
+async def run_here(function, *args):
+    """Stands in for the upload thread pool: these tests upload nothing."""
+    return function(*args)
 
 
 async def _raises(coroutine, kind, code=None):

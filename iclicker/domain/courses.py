@@ -2,6 +2,7 @@
 
 from collections.abc import AsyncIterator, Awaitable, Callable
 
+import attrs
 from twisted.internet.interfaces import IReactorTime
 from twisted.logger import Logger
 
@@ -9,10 +10,12 @@ from iclicker.domain.accounts import USERNAME_PATTERN, User, may_manage, require
 from iclicker.domain.errors import Invalid, NotFound
 from iclicker.domain.exports import GRADEBOOK_COLUMNS, csv_rows, gradebook_row
 from iclicker.domain.lecture_values import check_question
+from iclicker.domain.roster_gate import RosterGate
 from iclicker.domain.spreadsheets import Row, check_rows, read_rows
 from iclicker.domain.text import trim
 from iclicker.store.courses import (
     BankQuestion,
+    CourseLecture,
     CourseRow,
     CourseStore,
     GradebookRow,
@@ -27,6 +30,16 @@ ROSTER_COLUMNS = ("username",)
 ROSTER_OPTIONAL = ("display_name", "email", "student_id")
 
 RunInThread = Callable[..., Awaitable]
+
+
+@attrs.frozen
+class CoursePage:
+    course: CourseRow
+    roster: list[RosterStudent]
+    standing: list[GradebookRow]
+    """Per rostered student: lectures attended, questions answered, answered right."""
+    lectures: list[CourseLecture]
+    bank: list[BankQuestion]
 
 
 def check_course_name(name: str) -> str:
@@ -82,19 +95,18 @@ def parse_roster(data: bytes) -> list[RosterEntry]:
 
 
 class Courses:
-    """Instructors' courses and rosters; tells lectures when a roster changes."""
+    """Instructors' courses, rosters and question banks; who may join a course's lectures."""
 
     log = Logger()
 
     def __init__(
         self,
         store: CourseStore,
-        roster_changed: Callable[[int], None],
         run_in_thread: RunInThread,
         clock: IReactorTime,
     ) -> None:
         self._store = store
-        self._roster_changed = roster_changed
+        self._roster_gate = RosterGate(store)
         self._run_in_thread = run_in_thread
         self._clock = clock
 
@@ -135,7 +147,7 @@ class Courses:
         await self.owned(user, course_id)
         entries = await self._run_in_thread(parse_roster, data)
         counts = await self._store.apply_roster(course_id, entries, replace)
-        self._roster_changed(course_id)
+        self._roster_gate.changed(course_id)
         self.log.info(
             "Roster of course {course_id}: {added} added, {updated} updated,"
             " {pending} pending, {removed} removed",
@@ -170,17 +182,26 @@ class Courses:
             raise NotFound("No such course of yours.")
         return course, record
 
-    async def overview(
-        self, user: User, course_id: int
-    ) -> tuple[list[GradebookRow], dict[int, int]]:
-        """Per student (attended, answered, right) and per lecture (attended) for the page."""
-        await self.owned(user, course_id)
-        students, after = [], ""
+    async def admits(self, course_id: int, username: str) -> bool:
+        """May this student join the course's lectures? (Only its roster, when it has one.)"""
+        return await self._roster_gate.admits(course_id, username)
+
+    async def course_page(self, user: User, course_id: int) -> CoursePage:
+        """All the course page shows, behind one ownership check."""
+        course = await self.owned(user, course_id)
+        standing, after = [], ""
         while True:
             rows, after = await self._store.gradebook_page(course_id, after, GRADEBOOK_PAGE)
-            students.extend(rows)
+            standing.extend(rows)
             if len(rows) < GRADEBOOK_PAGE:
-                return students, await self._store.attendance_counts(course_id)
+                break
+        return CoursePage(
+            course,
+            await self._store.roster(course_id),
+            standing,
+            await self._store.lectures(course_id),
+            await self._store.bank(course_id),
+        )
 
     async def gradebook(self, user: User, course_id: int) -> AsyncIterator[bytes]:
         """The gradebook CSV in pieces, computed in SQL page by page on a reader connection."""

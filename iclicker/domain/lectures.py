@@ -19,6 +19,7 @@ from twisted.python.failure import Failure
 
 from iclicker.domain.accounts import User, may_manage, require_teacher
 from iclicker.domain.batch_writer import BatchWriter
+from iclicker.domain.courses import Courses
 from iclicker.domain.errors import Conflict, Invalid, NotFound, Unavailable
 from iclicker.domain.lecture_values import (
     JOIN_CODE_ALPHABET,
@@ -30,9 +31,7 @@ from iclicker.domain.lecture_values import (
     question_json,
 )
 from iclicker.domain.live import LiveLecture
-from iclicker.domain.roster_gate import RosterGate
 from iclicker.groups.interface import IGroups
-from iclicker.store.courses import CourseStore
 from iclicker.store.lectures import (
     Answer,
     ClosedQuestion,
@@ -56,13 +55,10 @@ class Lectures(Service):
         store: LectureStore,
         groups: IGroups,
         clock: IReactorTime,
-        courses: CourseStore,
+        courses: Courses,
     ) -> None:
         self._store = store
         self._courses = courses
-        self._roster_gate = RosterGate(courses)
-        self.roster_changed = self._roster_gate.changed
-        """Call with a course id after its roster changes."""
         self._writer = BatchWriter(store.store_answers)
         self._attendance = BatchWriter(store.record_attendance, busy="attendance is backlogged")
         self._groups = groups
@@ -85,9 +81,7 @@ class Lectures(Service):
     async def create(self, user: User, title: str, course_id: int | None = None) -> LectureRow:
         require_teacher(user)
         if course_id is not None:
-            course = await self._courses.get(course_id)
-            if course is None or not may_manage(user, course.owner_id):
-                raise NotFound("No such course.")
+            await self._courses.owned(user, course_id)
         for _ in range(20):
             code = "".join(secrets.choice(JOIN_CODE_ALPHABET) for _ in range(JOIN_CODE_LENGTH))
             try:
@@ -256,7 +250,7 @@ class Lectures(Service):
         course_id = live.lecture.course_id
         if course_id is None or self.role_of(user, live.lecture) == "instructor":
             return True
-        return await self._roster_gate.admits(course_id, user.username)
+        return await self._courses.admits(course_id, user.username)
 
     def live(self, lecture_id: int) -> LiveLecture | None:
         """The lecture's live state if it is still open."""

@@ -287,14 +287,24 @@ def student_courses_txn(txn: sqlite3.Cursor, user_id: int, key: str) -> list[Cou
     return [_course(row) for row in txn.fetchall()]
 
 
-def attendance_counts_txn(txn: sqlite3.Cursor, course_id: int) -> dict[int, int]:
-    """lecture id -> how many students attended, for the course's lectures."""
+@attrs.frozen
+class CourseLecture:
+    id: int
+    title: str
+    status: str
+    created_at: float
+    attended: int
+
+
+def course_lectures_txn(txn: sqlite3.Cursor, course_id: int) -> list[CourseLecture]:
+    """The course's lectures, newest first, each with how many students attended."""
     txn.execute(
-        "SELECT l.id, count(a.user_id) FROM lectures l"
-        " LEFT JOIN attendance a ON a.lecture_id = l.id WHERE l.course_id = ? GROUP BY l.id",
+        "SELECT l.id, l.title, l.status, l.created_at, count(a.user_id) FROM lectures l"
+        " LEFT JOIN attendance a ON a.lecture_id = l.id WHERE l.course_id = ?"
+        " GROUP BY l.id ORDER BY l.id DESC",
         (course_id,),
     )
-    return dict(txn.fetchall())
+    return [CourseLecture(*row) for row in txn.fetchall()]
 
 
 class CourseStore:
@@ -321,7 +331,7 @@ class CourseStore:
         return await self._database.run(roster_txn, course_id)
 
     async def roster_keys(self, course_id: int) -> frozenset[str]:
-        return await self._database.run(roster_keys_txn, course_id)
+        return await self._database.read(roster_keys_txn, course_id)
 
     async def apply_roster(
         self, course_id: int, entries: list[RosterEntry], replace: bool
@@ -354,5 +364,5 @@ class CourseStore:
     async def of_student(self, user_id: int, username: str) -> list[CourseRow]:
         return await self._database.run(student_courses_txn, user_id, username_key(username))
 
-    async def attendance_counts(self, course_id: int) -> dict[int, int]:
-        return await self._database.read(attendance_counts_txn, course_id)
+    async def lectures(self, course_id: int) -> list[CourseLecture]:
+        return await self._database.read(course_lectures_txn, course_id)

@@ -149,10 +149,11 @@ class UserStore:
         return await self._database.run(set_disabled_txn, username, disabled_at)
 
     async def disabled_since(self, since: float) -> list[int]:
-        return await self._database.run(disabled_since_txn, since)
+        # Polled every few seconds: on a reader, never in the answers' writer queue.
+        return await self._database.read(disabled_since_txn, since)
 
     async def search(self, prefix: str | None, limit: int) -> list[UserRow]:
-        return await self._database.run(search_users_txn, prefix, limit)
+        return await self._database.read(search_users_txn, prefix, limit)
 
     async def set_role(self, username: str, role: str) -> bool:
         return await self._database.run(set_role_txn, username, role)

@@ -1,11 +1,11 @@
 """HTML pages for courses: the home page's course list, the course page, a student's record."""
 
+import attrs
 from klein import Klein
 from twisted.web.server import Request
 
 from iclicker.domain.courses import Courses, check_course_name
-from iclicker.domain.lecture_values import lecture_json
-from iclicker.domain.lectures import Lectures
+from iclicker.domain.lecture_values import iso_time
 from iclicker.web.courses_api import bank_json, course_json, record_json
 from iclicker.web.forms import form_value
 from iclicker.web.http import add_route
@@ -13,10 +13,9 @@ from iclicker.web.pagekit import PageKit, redirect
 
 
 class CoursePages:
-    def __init__(self, kit: PageKit, courses: Courses, lectures: Lectures) -> None:
+    def __init__(self, kit: PageKit, courses: Courses) -> None:
         self._kit = kit
         self._courses = courses
-        self._lectures = lectures
 
     def install(self, app: Klein) -> None:
         add_route(app, "/", self.home, ["GET"])
@@ -66,25 +65,19 @@ class CoursePages:
     async def course(self, request: Request, course_id: int) -> bytes:
         """The instructor's course page: roster, question bank, lectures, gradebook."""
         user = await self._kit.require_viewer(request)
-        course = await self._courses.owned(user, course_id)
-        roster = await self._courses.roster(user, course_id)
-        standing, attended = await self._courses.overview(user, course_id)
-        bank = await self._courses.bank(user, course_id)
-        lectures = [
-            lecture_json(row)
-            for row in await self._lectures.lectures_of(user)
-            if row.course_id == course_id
-        ]
+        page = await self._courses.course_page(user, course_id)
         return self._kit.render(
             request,
             "course.html",
             user,
-            course=course_json(course),
-            roster=roster,
-            standing={row.username: row for row in standing},
-            attended=attended,
-            bank=[bank_json(q) for q in bank],
-            lectures=lectures,
+            course=course_json(page.course),
+            roster=page.roster,
+            standing={row.username: row for row in page.standing},
+            lectures=[
+                {**attrs.asdict(lecture), "created_at": iso_time(lecture.created_at)}
+                for lecture in page.lectures
+            ],
+            bank=[bank_json(q) for q in page.bank],
         )
 
     async def record(self, request: Request, course_id: int) -> bytes:

@@ -12,7 +12,7 @@ from iclicker.store.courses import BankQuestion, CourseRow, RecordLecture, Recor
 from iclicker.web.cookies import authenticated_user, json_write
 from iclicker.web.guards import Guards
 from iclicker.web.http import add_route, field, json_response
-from iclicker.web.uploads import check_upload_write, read_upload
+from iclicker.web.uploads import upload_write
 
 COURSE = "/api/courses/<id:course_id>"
 
@@ -108,9 +108,9 @@ class CoursesApi:
         return json_response(request, 200, {"course": course_json(course)})
 
     async def upload_roster(self, request: Request, course_id: int) -> bytes:
-        check_upload_write(request, self._guards)
-        user = await authenticated_user(request, self._sessions)
-        upload = await read_upload(request, self._run_in_thread, MAX_FILE_BYTES, "The file")
+        user, upload = await upload_write(
+            request, self._guards, self._sessions, self._run_in_thread, MAX_FILE_BYTES, "The file"
+        )
         counts = await self._courses.upload_roster(
             user, course_id, upload.file, replace=upload.fields.get("replace") == "true"
         )
@@ -144,9 +144,9 @@ class CoursesApi:
         )
 
     async def upload_bank(self, request: Request, course_id: int) -> bytes:
-        check_upload_write(request, self._guards)
-        user = await authenticated_user(request, self._sessions)
-        upload = await read_upload(request, self._run_in_thread, MAX_FILE_BYTES, "The file")
+        user, upload = await upload_write(
+            request, self._guards, self._sessions, self._run_in_thread, MAX_FILE_BYTES, "The file"
+        )
         added, bank = await self._courses.upload_bank(user, course_id, upload.file)
         return json_response(
             request, 200, {"added": added, "questions": [bank_json(q) for q in bank]}

@@ -35,11 +35,14 @@ class LecturePages:
     async def start(self, request: Request) -> bytes:
         user = await self._kit.require_viewer(request)
         self._kit.check_form(request)
-        course = form_value(request, "course_id") or ""
+        course = form_value(request, "course_id")
+        if course is not None:
+            # Not an id: 0, which no course has, so the domain says 404 after its role check.
+            course = (
+                int(course) if course.isascii() and course.isdigit() and len(course) < 19 else 0
+            )
         lecture = await self._lectures.create(
-            user,
-            check_title(form_value(request, "title") or ""),
-            int(course) if course.isdecimal() and len(course) < 19 else None,
+            user, check_title(form_value(request, "title") or ""), course
         )
         return redirect(request, f"/lectures/{lecture.id}")
 

@@ -14,7 +14,7 @@ from iclicker.domain.profiles import Profiles
 from iclicker.web.cookies import authenticated_user
 from iclicker.web.guards import Guards
 from iclicker.web.http import add_route, check_json_write, json_response
-from iclicker.web.uploads import check_upload_write, read_upload
+from iclicker.web.uploads import upload_write
 
 PHOTO_NAME = re.compile(r"[A-Za-z0-9_-]{24}\.(jpg|png|webp)")
 
@@ -40,9 +40,9 @@ class ProfileApi:
         add_route(app, "/photos/<name>", self.photo, ["GET", "HEAD"])
 
     async def upload(self, request: Request) -> bytes:
-        check_upload_write(request, self._guards)
-        user = await authenticated_user(request, self._sessions)
-        upload = await read_upload(request, self._run_in_thread, MAX_PHOTO_BYTES, "The photo")
+        user, upload = await upload_write(
+            request, self._guards, self._sessions, self._run_in_thread, MAX_PHOTO_BYTES, "The photo"
+        )
         user = await self._profiles.set_photo(user, upload.file)
         return json_response(request, 200, {"user": user.as_json()})
 

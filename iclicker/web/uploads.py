@@ -9,7 +9,10 @@ so a burst of 5 MiB photos does not stall a lecture.
 import attrs
 from twisted.web.server import Request
 
+from iclicker.auth.sessions import Sessions
+from iclicker.domain.accounts import User
 from iclicker.domain.errors import Invalid
+from iclicker.web.cookies import authenticated_user
 from iclicker.web.guards import Guards
 from iclicker.web.http import CsrfFailed, TooLarge, check_origin, header, read_body
 from iclicker.web.request import MAX_STORED_BODY
@@ -23,8 +26,8 @@ class Upload:
     """The form's other (text) fields."""
 
 
-def check_upload_write(request: Request, guards: Guards) -> None:
-    """The CSRF rule for uploads, in place of ``check_json_write``."""
+def _check_upload_write(request: Request, guards: Guards) -> None:
+    """The CSRF rule for uploads (multipart and the header), in place of ``check_json_write``."""
     media_type = (header(request, b"content-type") or "").split(";", 1)[0].strip().lower()
     if media_type != "multipart/form-data" or header(request, b"x-requested-with") != "iclicker":
         raise CsrfFailed(
@@ -84,7 +87,7 @@ def _read_and_split(request: Request, content_type: str, what: str) -> Upload:
     )
 
 
-async def read_upload(request: Request, run_in_thread, file_limit: int, what: str) -> Upload:
+async def _read_upload(request: Request, run_in_thread, file_limit: int, what: str) -> Upload:
     """The upload's parts; 413 ``too_large`` when the file is over ``file_limit`` bytes."""
     content_type = header(request, b"content-type") or ""
     upload = await run_in_thread(_read_and_split, request, content_type, what)
@@ -93,3 +96,12 @@ async def read_upload(request: Request, run_in_thread, file_limit: int, what: st
     if len(upload.file) > file_limit:
         raise TooLarge(f"{what} is larger than {file_limit // (1024 * 1024)} MiB.")
     return upload
+
+
+async def upload_write(
+    request: Request, guards: Guards, sessions: Sessions, run_in_thread, file_limit: int, what: str
+) -> tuple[User, Upload]:
+    """The checks of an upload, in the contract's order (CSRF, session, size), and its parts."""
+    _check_upload_write(request, guards)
+    user = await authenticated_user(request, sessions)
+    return user, await _read_upload(request, run_in_thread, file_limit, what)

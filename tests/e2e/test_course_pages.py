@@ -1,8 +1,8 @@
 """Course pages in Chromium: spreadsheets uploaded through the page, a bank question asked,
 and the student's own record afterwards."""
 
-from browsing import LAPTOP, PHONE, check_accessible, shot
-from support import PASSWORD, make_account
+from browsing import LAPTOP, check_accessible, registered_page, shot
+from support import make_account
 from test_lecture_pages import log_in
 
 BAD_ROSTER = b"username,display_name\nstudent0,Ada\nnot valid!,Bob\nstudent1,Cy\nx,Too short\n"
@@ -45,14 +45,7 @@ def test_instructor_uploads_spreadsheets_asks_from_the_bank_and_the_student_sees
     check_accessible(teacher, "course page, roster and bank")
     shot(teacher, "course-page")
 
-    student = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True)
-    assert (
-        student.request.post(
-            site.base + "/api/register", data={"username": "student0", "password": PASSWORD}
-        ).status
-        == 201
-    )
-    phone = student.new_page()
+    phone = registered_page(browser, site.base, "student0")
 
     teacher.fill("input[name=title]", "Week 1")
     teacher.click("#start-course-lecture")

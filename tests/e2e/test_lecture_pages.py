@@ -17,6 +17,7 @@ from browsing import (
     no_horizontal_scroll,
     overlapping,
     press,
+    registered_page,
     shot,
     tab_to,
 )
@@ -65,12 +66,9 @@ def projector_page(browser, teacher, viewport=PROJECTOR, contrast: str = ""):
 
 def student_page(browser, site, username: str, join_code: str, viewport=PHONE, **options):
     """A phone-sized student page, registered and joined."""
-    context = browser.new_context(viewport=viewport, is_mobile=True, has_touch=True, **options)
-    response = context.request.post(
-        site.base + "/api/register", data={"username": username, "password": PASSWORD}
+    page = registered_page(
+        browser, site.base, username, viewport, is_mobile=True, has_touch=True, **options
     )
-    assert response.status == 201
-    page = context.new_page()
     page.goto(site.base + "/join")
     page.fill("input[name=code]", join_code.lower())
     page.click("#join")
@@ -320,21 +318,12 @@ def test_compose_errors_take_the_focus_and_ended_codes_say_so(site, browser):
     teacher.click("#end-lecture")
     teacher.click("#end-lecture")
     teacher.wait_for_selector("#live", state="hidden")
-    late = student_page_without_joining(browser, site, "late")
+    late = registered_page(browser, site.base, "late")
     response = late.goto(site.base + f"/join/{join_code}")
     assert response.status == 410
     assert "This lecture has ended" in late.inner_text("h1")
     assert "“Chemistry” has ended" in late.inner_text("main")
     check_accessible(late, "ended lecture code")
-
-
-def student_page_without_joining(browser, site, username: str):
-    context = browser.new_context(viewport=PHONE)
-    response = context.request.post(
-        site.base + "/api/register", data={"username": username, "password": PASSWORD}
-    )
-    assert response.status == 201
-    return context.new_page()
 
 
 def test_student_page_shows_reconnecting_and_resumes_after_kill_9(site, browser):

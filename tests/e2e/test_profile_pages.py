@@ -2,9 +2,9 @@
 
 import io
 
-from browsing import LAPTOP, PHONE, check_accessible, shot
+from browsing import LAPTOP, PHONE, check_accessible, registered_page, shot
 from PIL import Image
-from support import PASSWORD, make_account
+from support import make_account
 from test_lecture_pages import log_in, start_lecture_page, student_page
 
 
@@ -15,14 +15,7 @@ def photo_bytes() -> bytes:
 
 
 def test_a_photo_uploaded_on_the_profile_page_becomes_the_avatar(site, browser):
-    context = browser.new_context(viewport=LAPTOP)
-    assert (
-        context.request.post(
-            site.base + "/api/register", data={"username": "ada", "password": PASSWORD}
-        ).status
-        == 201
-    )
-    page = context.new_page()
+    page = registered_page(browser, site.base, "ada", viewport=LAPTOP)
     page.goto(site.base + "/profile")
     assert page.is_visible(".topbar .avatar.initials")
     check_accessible(page, "profile, no photo")
