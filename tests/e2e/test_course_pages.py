@@ -83,5 +83,14 @@ def test_instructor_uploads_spreadsheets_asks_from_the_bank_and_the_student_sees
     record = phone.inner_text("main")
     assert "You attended 1 of 1 lectures." in record
     assert "Which is a noble gas?" in record and "✓ right" in record
+    broken = phone.evaluate(
+        """() => [...document.querySelectorAll('main table th, main table td')].filter(cell => {
+            const range = document.createRange();
+            range.selectNodeContents(cell);
+            const lines = new Set([...range.getClientRects()].map(r => Math.round(r.top)));
+            return lines.size > cell.textContent.trim().split(/\\s+/).length;
+        }).map(cell => cell.textContent)"""
+    )
+    assert broken == [], "no word is split across lines on a phone"
     check_accessible(phone, "student record")
     shot(phone, "student-record-390")
