@@ -14,12 +14,16 @@ from iclicker.auth.sessions import Sessions, Sweeper
 from iclicker.config import Config
 from iclicker.domain.accounts import Accounts
 from iclicker.domain.admin import DisabledWatcher, SiteAdmin
+from iclicker.domain.channels import Channels
+from iclicker.domain.conversations import Conversations
 from iclicker.domain.courses import Courses
 from iclicker.domain.lectures import Lectures
 from iclicker.domain.photos import PhotoFiles
 from iclicker.domain.profiles import Profiles
+from iclicker.domain.rooms import Rooms
 from iclicker.groups.memory import MemoryGroups
 from iclicker.secret import load_or_create_secret, secret_path
+from iclicker.store.chat import ChatStore
 from iclicker.store.courses import CourseStore
 from iclicker.store.db import Database, prepare
 from iclicker.store.lectures import LectureStore
@@ -28,6 +32,7 @@ from iclicker.store.users import UserStore
 from iclicker.threads import BackgroundPool
 from iclicker.web.admin_api import AdminApi
 from iclicker.web.api import AccountsApi
+from iclicker.web.chat_api import ChatApi
 from iclicker.web.course_pages import CoursePages
 from iclicker.web.courses_api import CoursesApi
 from iclicker.web.csrf import CsrfTokens
@@ -45,8 +50,11 @@ from iclicker.web.profile_pages import ProfilePages
 from iclicker.web.request import IDLE_TIMEOUT, IclickerRequest
 from iclicker.web.site import CoreRoutes
 from iclicker.web.templating import Templates
-from iclicker.ws.factory import LectureSocketFactory, SocketsService
+from iclicker.ws.chat_sockets import Chat, ConversationSocket, InboxSocket, RoomSocket
+from iclicker.ws.factory import ConnectionTracker, SocketFactory, SocketsService
+from iclicker.ws.lecture_socket import LectureSocket
 from iclicker.ws.messages import prepared_frame
+from iclicker.ws.socket import SocketContext
 
 
 class DatabaseService(Service):
@@ -113,17 +121,35 @@ def build_service(config: Config, reactor) -> MultiService:
     lectures = Lectures(LectureStore(database), groups, reactor, courses)
     lectures.setServiceParent(root)
 
-    sockets = LectureSocketFactory(reactor, lectures, groups, sessions, config.max_send_buffer)
-    SocketsService(sockets, reactor).setServiceParent(root)
+    chat_store = ChatStore(database)
+    channels = Channels(chat_store, groups, reactor)
+    channels.setServiceParent(root)
+    chat = Chat(
+        Rooms(chat_store, channels, groups, hasher, reactor),
+        Conversations(chat_store, user_store, channels, groups, reactor),
+        channels,
+    )
+
+    tracker = ConnectionTracker()
+    context = SocketContext(reactor, sessions, groups, tracker, config.max_send_buffer)
+    sockets = {
+        "lectures": SocketFactory(LectureSocket, context, lectures),
+        "rooms": SocketFactory(RoomSocket, context, chat),
+        "dm": SocketFactory(ConversationSocket, context, chat),
+        "contacts": SocketFactory(InboxSocket, context, chat),
+    }
+    SocketsService(tracker, reactor).setServiceParent(root)
 
     kit = PageKit(Templates(), CsrfTokens(secret, guards), sessions)
     app = make_app()
     not_found = ErrorResource(kit, 404, "not_found", "There is nothing at this address.")
-    CoreRoutes(database, WebSocketResource(sockets), guards, not_found).install(app)
+    websockets = {name: WebSocketResource(factory) for name, factory in sockets.items()}
+    CoreRoutes(database, websockets, guards, not_found).install(app)
     AccountsApi(accounts, sessions, guards).install(app)
     LecturesApi(lectures, sessions, guards).install(app)
     CoursesApi(courses, sessions, guards, run_in_thread).install(app)
     AdminApi(site_admin, sessions, guards).install(app)
+    ChatApi(chat.rooms, chat.conversations, sessions, guards).install(app)
     photo_files = PhotoFiles(Path(config.db_path + ".photos"))
     profiles = Profiles(user_store, photo_files, run_in_thread)
     ProfileApi(profiles, photo_files, sessions, guards, run_in_thread).install(app)

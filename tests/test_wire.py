@@ -3,6 +3,7 @@
 import pytest
 
 from iclicker import wire
+from iclicker.ws.lecture_socket import LectureSocket
 from iclicker.ws.messages import BadMessage, decode
 
 
@@ -55,6 +56,7 @@ def test_int64_bounds():
 def test_frames_use_the_same_limits():
     """A frame with a huge question id or deep nesting is a bad_message."""
     with pytest.raises(BadMessage, match="64-bit"):
-        decode(b'{"type": "answer", "question_id": 18446744073709551616, "choice": "a"}', False)
+        huge = b'{"type": "answer", "question_id": 18446744073709551616, "choice": "a"}'
+        decode(huge, False, LectureSocket.client_messages)
     with pytest.raises(BadMessage, match="nested"):
-        decode(b"[" * 50 + b"]" * 50, False)
+        decode(b"[" * 50 + b"]" * 50, False, {})

@@ -2,8 +2,14 @@
 
 import pytest
 
+from iclicker.ws.chat_sockets import ChannelSocket
+from iclicker.ws.lecture_socket import LectureSocket
 from iclicker.ws.messages import BadMessage, decode
 from iclicker.ws.ratelimit import BURST, RateLimiter
+from iclicker.ws.socket import session_token_from
+
+LECTURE = LectureSocket.client_messages
+CHAT = ChannelSocket.client_messages
 
 
 @pytest.mark.parametrize(
@@ -19,19 +25,44 @@ from iclicker.ws.ratelimit import BURST, RateLimiter
         (b'{"type": "answer", "question_id": true, "choice": "a"}', False),
         (b'{"type": "answer", "question_id": 5, "choice": 1}', False),
         (b'{"type": "ping"}', True),
+        (b'{"type": "message", "text": "hi"}', False),
     ],
 )
 def test_malformed_frames_are_bad_messages(payload, binary):
-    """Each malformed frame raises BadMessage (answered with bad_message)."""
+    """Each malformed lecture frame raises BadMessage (answered with bad_message)."""
     with pytest.raises(BadMessage):
-        decode(payload, binary)
+        decode(payload, binary, LECTURE)
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        b'{"type": "message"}',
+        b'{"type": "message", "text": 5}',
+        b'{"type": "message", "text": "hi", "client_id": 7}',
+        b'{"type": "message", "text": "a\\u0000b"}',
+        b'{"type": "answer", "question_id": 5, "choice": "a"}',
+    ],
+)
+def test_malformed_chat_frames_are_bad_messages(payload):
+    """A chat socket wants a string text; client_id, when given, is a string too."""
+    with pytest.raises(BadMessage):
+        decode(payload, False, CHAT)
+
+
+def test_a_chat_message_without_client_id_decodes():
+    """client_id is optional, and null counts as absent."""
+    assert decode(b'{"type": "message", "text": "hi"}', False, CHAT)["text"] == "hi"
+    message = decode(b'{"type": "message", "text": "hi", "client_id": null}', False, CHAT)
+    assert message["client_id"] is None
 
 
 def test_well_formed_messages_decode_with_extra_fields_ignored():
     """Extra fields are allowed."""
-    message = decode(b'{"type": "answer", "question_id": 5, "choice": "a", "x": 1}', False)
+    message = decode(b'{"type": "answer", "question_id": 5, "choice": "a", "x": 1}', False, LECTURE)
     assert (message["question_id"], message["choice"]) == (5, "a")
-    assert decode(b'{"type": "ping"}', False)["type"] == "ping"
+    assert decode(b'{"type": "ping"}', False, LECTURE)["type"] == "ping"
+    assert decode(b'{"type": "ping"}', False, CHAT)["type"] == "ping"
 
 
 def test_bursts_pass_and_the_excess_is_dropped():
@@ -86,7 +117,6 @@ def test_rate_limited_errors_are_at_most_one_a_second():
 
 def test_session_cookie_is_found_among_messy_cookies():
     """Other sites' odd cookies on the same host must not hide the session."""
-    from iclicker.ws.protocol import session_token_from
 
     header = 'prefs={"a":[1,2]}; iclicker_session=abc_DEF-123; theme=dark'
     assert session_token_from(header) == "abc_DEF-123"

@@ -6,8 +6,9 @@ from twisted.internet.defer import Deferred
 from twisted.internet.task import Clock
 
 from iclicker.domain.accounts import User
-from iclicker.ws.protocol import MAX_ANSWERS_IN_FLIGHT, LectureProtocol
+from iclicker.ws.lecture_socket import LectureSocket
 from iclicker.ws.ratelimit import RateLimiter
+from iclicker.ws.socket import MAX_IN_FLIGHT
 
 STUDENT = User(10, "s", "S", "student")
 
@@ -29,17 +30,21 @@ class BrokenLectures:
         raise KeyError("a bug")
 
 
+class FakeContext:
+    clock = Clock()
+
+
 class FakeFactory:
     def __init__(self, lectures) -> None:
-        self.clock = Clock()
-        self.lectures = lectures
+        self.context = FakeContext()
+        self.domain = lectures
 
 
-def open_socket(lectures) -> tuple[LectureProtocol, list[dict]]:
-    protocol = LectureProtocol()
+def open_socket(lectures) -> tuple[LectureSocket, list[dict]]:
+    protocol = LectureSocket()
     protocol.factory = FakeFactory(lectures)
     protocol.state = protocol.STATE_OPEN
-    protocol._user = STUDENT
+    protocol.user = STUDENT
     protocol._live = object()
     protocol._limiter = RateLimiter(updated=0.0)
     sent: list[dict] = []
@@ -47,7 +52,7 @@ def open_socket(lectures) -> tuple[LectureProtocol, list[dict]]:
     return protocol, sent
 
 
-def answer(protocol: LectureProtocol, number: int) -> None:
+def answer(protocol: LectureSocket, number: int) -> None:
     frame = {"type": "answer", "question_id": 1, "choice": str(number)}
     protocol.onMessage(json.dumps(frame).encode(), False)
 
@@ -56,14 +61,14 @@ def test_answers_waiting_for_their_commit_are_bounded_per_socket():
     """Past 8 answers in flight a socket gets rate_limited; acks free the slots again."""
     lectures = HangingLectures()
     protocol, sent = open_socket(lectures)
-    for number in range(MAX_ANSWERS_IN_FLIGHT + 2):
+    for number in range(MAX_IN_FLIGHT + 2):
         answer(protocol, number)
-    assert len(lectures.pending) == MAX_ANSWERS_IN_FLIGHT
+    assert len(lectures.pending) == MAX_IN_FLIGHT
     assert [message["code"] for message in sent] == ["rate_limited", "rate_limited"]
     lectures.pending[0].callback(None)
     assert sent[-1] == {"type": "answer_ack", "question_id": 1, "choice": "0"}
     answer(protocol, 99)
-    assert len(lectures.pending) == MAX_ANSWERS_IN_FLIGHT + 1
+    assert len(lectures.pending) == MAX_IN_FLIGHT + 1
 
 
 def test_a_bug_while_answering_is_an_internal_error_frame():
@@ -78,7 +83,7 @@ def test_a_bug_while_answering_is_an_internal_error_frame():
         }
     ]
     assert protocol.state == protocol.STATE_OPEN
-    assert protocol._answers_in_flight == 0
+    assert protocol._in_flight == 0
 
 
 def test_a_bug_in_frame_handling_itself_keeps_the_socket():

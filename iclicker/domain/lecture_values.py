@@ -26,9 +26,9 @@ def instructor_group(lecture_id: int) -> str:
     return f"lecture:{lecture_id}:instructors"
 
 
-def iso_time(timestamp: float) -> str:
+def iso_time(timestamp: float, timespec: str = "seconds") -> str:
     moment = datetime.fromtimestamp(timestamp, UTC)
-    return moment.isoformat(timespec="seconds").replace("+00:00", "Z")
+    return moment.isoformat(timespec=timespec).replace("+00:00", "Z")
 
 
 def lecture_json(lecture: LectureRow) -> dict:

@@ -122,6 +122,63 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE users ADD COLUMN photo TEXT;
     """,
+    # 8: chat: rooms with members and bans, one conversation per pair, contacts, messages.
+    """
+    CREATE TABLE rooms (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL,
+        name_key TEXT NOT NULL UNIQUE,
+        key_hash TEXT,
+        admin_id INTEGER NOT NULL REFERENCES users(id),
+        created_at REAL NOT NULL
+    );
+    CREATE TABLE room_members (
+        room_id INTEGER NOT NULL REFERENCES rooms(id) ON DELETE CASCADE,
+        user_id INTEGER NOT NULL REFERENCES users(id),
+        joined_at REAL NOT NULL,
+        PRIMARY KEY (room_id, user_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX room_members_by_user ON room_members(user_id);
+    CREATE TABLE room_bans (
+        room_id INTEGER NOT NULL REFERENCES rooms(id) ON DELETE CASCADE,
+        user_id INTEGER NOT NULL REFERENCES users(id),
+        banned_at REAL NOT NULL,
+        PRIMARY KEY (room_id, user_id)
+    ) WITHOUT ROWID;
+    CREATE TABLE conversations (
+        id INTEGER PRIMARY KEY,
+        low_user_id INTEGER NOT NULL REFERENCES users(id),
+        high_user_id INTEGER NOT NULL REFERENCES users(id),
+        low_read_id INTEGER NOT NULL DEFAULT 0,
+        high_read_id INTEGER NOT NULL DEFAULT 0,
+        UNIQUE (low_user_id, high_user_id),
+        CHECK (low_user_id < high_user_id)
+    );
+    CREATE INDEX conversations_by_high ON conversations(high_user_id);
+    CREATE TABLE contacts (
+        owner_id INTEGER NOT NULL REFERENCES users(id),
+        contact_id INTEGER NOT NULL REFERENCES users(id),
+        added_at REAL NOT NULL,
+        PRIMARY KEY (owner_id, contact_id)
+    ) WITHOUT ROWID;
+    CREATE TABLE messages (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        room_id INTEGER REFERENCES rooms(id) ON DELETE CASCADE,
+        conversation_id INTEGER REFERENCES conversations(id) ON DELETE CASCADE,
+        author_id INTEGER NOT NULL REFERENCES users(id),
+        text TEXT NOT NULL,
+        client_id TEXT,
+        sent_at REAL NOT NULL,
+        CHECK ((room_id IS NULL) <> (conversation_id IS NULL))
+    );
+    CREATE INDEX messages_by_room ON messages(room_id, id) WHERE room_id IS NOT NULL;
+    CREATE INDEX messages_by_conversation ON messages(conversation_id, id)
+        WHERE conversation_id IS NOT NULL;
+    CREATE UNIQUE INDEX room_client_ids ON messages(room_id, author_id, client_id)
+        WHERE room_id IS NOT NULL AND client_id IS NOT NULL;
+    CREATE UNIQUE INDEX conversation_client_ids ON messages(conversation_id, author_id, client_id)
+        WHERE conversation_id IS NOT NULL AND client_id IS NOT NULL;
+    """,
 )
 
 

@@ -4,6 +4,7 @@ from urllib.parse import parse_qs
 
 from twisted.web.server import Request
 
+from iclicker import wire
 from iclicker.domain.errors import Invalid
 from iclicker.web.http import header, read_body
 
@@ -37,3 +38,14 @@ def form_value(request: Request, name: str) -> str | None:
     if value is not None and "\0" in value:
         raise Invalid("Form fields may not contain the character U+0000.")
     return value
+
+
+def form_int(request: Request, name: str) -> int | None:
+    """The field ``name`` as a 64-bit integer (digits only), or None when absent."""
+    value = form_value(request, name)
+    if value is None:
+        return None
+    number = int(value) if value.isascii() and value.isdigit() and len(value) <= 19 else None
+    if number is None or number > wire.MAX_INT:
+        raise Invalid(f"{name} must be a whole number.")
+    return number

@@ -5,6 +5,7 @@ from twisted.web.resource import IResource
 from twisted.web.server import Request
 from twisted.web.static import File
 
+from iclicker.domain.errors import NotFound
 from iclicker.store.db import Database
 from iclicker.web.guards import Guards
 from iclicker.web.http import add_route, check_network, check_origin, json_response
@@ -27,10 +28,14 @@ class CoreRoutes:
     """Health check, static files, and the WebSocket upgrade's first checks."""
 
     def __init__(
-        self, database: Database, websocket: IResource, guards: Guards, not_found: IResource
+        self,
+        database: Database,
+        sockets: dict[str, IResource],
+        guards: Guards,
+        not_found: IResource,
     ) -> None:
         self._database = database
-        self._websocket = websocket
+        self._sockets = sockets
         self._guards = guards
         self._static = StaticFiles(str(resource_dir("static")))
         self._static.childNotFound = not_found
@@ -49,7 +54,7 @@ class CoreRoutes:
         return self._static
 
     def websocket(self, request: Request) -> IResource:
-        """Every WebSocket endpoint: the allowlist (always) and Origin, before Autobahn.
+        """Every WebSocket endpoint (``/ws/<name>/...``): allowlist and Origin, before Autobahn.
 
         Checked here on the HTTP request, in the contract's order, so that a
         refused network or a foreign, ``null`` or malformed Origin gets 403
@@ -58,4 +63,8 @@ class CoreRoutes:
         """
         check_network(request, self._guards)
         check_origin(request, self._guards)
-        return self._websocket
+        name = request.path.decode("utf-8").split("/")[2]
+        socket = self._sockets.get(name)
+        if socket is None:
+            raise NotFound("There is no WebSocket endpoint at this address.")
+        return socket

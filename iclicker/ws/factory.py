@@ -1,6 +1,7 @@
-"""The WebSocket factory for lectures, and the service that closes its sockets at shutdown."""
+"""Socket factories (one per endpoint), the tracker of every open socket, and their shutdown."""
 
 from collections import OrderedDict
+from typing import Any
 
 import txaio
 from autobahn.twisted.websocket import WebSocketServerFactory
@@ -10,43 +11,59 @@ from twisted.internet.interfaces import IReactorTime
 from twisted.internet.task import deferLater
 from twisted.logger import Logger
 
-from iclicker.auth.sessions import Sessions
-from iclicker.domain.lectures import Lectures
-from iclicker.groups.interface import IGroups
 from iclicker.ws.messages import MAX_MESSAGE_BYTES
-from iclicker.ws.protocol import CLOSE_GOING_AWAY, CLOSE_POLICY, LectureProtocol
+from iclicker.ws.socket import CLOSE_GOING_AWAY, CLOSE_POLICY, AppSocket, SocketContext
 
 PING_INTERVAL = 30
 SHUTDOWN_GRACE = 3.0
 MAX_SOCKETS_PER_USER = 16
-"""Open sockets one account may hold; past it, its oldest socket is closed."""
+"""Open sockets one account may hold, on all endpoints; past it, its oldest socket is closed."""
 
 
-class LectureSocketFactory(WebSocketServerFactory):
-    """Builds ``LectureProtocol``s and holds what they need."""
+class ConnectionTracker:
+    """Every open socket of this process, by account, for the per-account limit and shutdown."""
 
-    protocol = LectureProtocol
     log = Logger()
 
-    def __init__(
-        self,
-        reactor: IReactorTime,
-        lectures: Lectures,
-        groups: IGroups,
-        sessions: Sessions,
-        max_send_buffer: int,
-    ) -> None:
-        super().__init__(reactor=reactor)
+    def __init__(self) -> None:
+        self.connections: set[AppSocket] = set()
+        self._by_user: dict[int, OrderedDict[AppSocket, None]] = {}
+
+    def add(self, socket: AppSocket, user_id: int) -> None:
+        """Track an open socket; a user over the limit loses their oldest one.
+
+        Closing the oldest (not refusing the newest) lets a phone that
+        reconnects on flaky Wi-Fi in, while its dead sockets still await
+        their ping timeout.
+        """
+        self.connections.add(socket)
+        sockets = self._by_user.setdefault(user_id, OrderedDict())
+        sockets[socket] = None
+        if len(sockets) > MAX_SOCKETS_PER_USER:
+            oldest, _ = sockets.popitem(last=False)
+            self.log.info("User {user_id} opened too many sockets", user_id=user_id)
+            oldest.close_with(CLOSE_POLICY, "too many connections for one account")
+
+    def discard(self, socket: AppSocket, user_id: int) -> None:
+        self.connections.discard(socket)
+        sockets = self._by_user.get(user_id)
+        if sockets is not None:
+            sockets.pop(socket, None)
+            if not sockets:
+                del self._by_user[user_id]
+
+
+class SocketFactory(WebSocketServerFactory):
+    """Builds one endpoint's sockets; ``domain`` is what its sockets talk to."""
+
+    def __init__(self, protocol: type[AppSocket], context: SocketContext, domain: Any) -> None:
+        super().__init__(reactor=context.clock)
         # Autobahn logs every frame and connection at debug level; at lecture
         # scale formatting those alone would cost real CPU.
         txaio.set_global_log_level("info")
-        self.clock = reactor
-        self.lectures = lectures
-        self.groups = groups
-        self.sessions = sessions
-        self.max_send_buffer = max_send_buffer
-        self.connections: set[LectureProtocol] = set()
-        self._by_user: dict[int, OrderedDict[LectureProtocol, None]] = {}
+        self.protocol = protocol
+        self.context = context
+        self.domain = domain
         self.setProtocolOptions(
             # Same-origin depends on each request's Host header, which static
             # patterns cannot express: the HTTP route in front of this
@@ -66,35 +83,12 @@ class LectureSocketFactory(WebSocketServerFactory):
         )
         self.server = "iclicker"
 
-    def add_connection(self, protocol: LectureProtocol, user_id: int) -> None:
-        """Track an open socket; a user over the limit loses their oldest one.
-
-        Closing the oldest (not refusing the newest) lets a phone that
-        reconnects on flaky Wi-Fi in, while its dead sockets still await
-        their ping timeout.
-        """
-        self.connections.add(protocol)
-        sockets = self._by_user.setdefault(user_id, OrderedDict())
-        sockets[protocol] = None
-        if len(sockets) > MAX_SOCKETS_PER_USER:
-            oldest, _ = sockets.popitem(last=False)
-            self.log.info("User {user_id} opened too many sockets", user_id=user_id)
-            oldest.close_with(CLOSE_POLICY, "too many connections for one account")
-
-    def discard_connection(self, protocol: LectureProtocol, user_id: int | None) -> None:
-        self.connections.discard(protocol)
-        sockets = self._by_user.get(user_id)
-        if sockets is not None:
-            sockets.pop(protocol, None)
-            if not sockets:
-                del self._by_user[user_id]
-
 
 class SocketsService(Service):
-    """At shutdown, closes every lecture socket with 1001 so clients reconnect at once."""
+    """At shutdown, closes every socket with 1001 so clients reconnect at once."""
 
-    def __init__(self, factory: LectureSocketFactory, clock: IReactorTime) -> None:
-        self._factory = factory
+    def __init__(self, tracker: ConnectionTracker, clock: IReactorTime) -> None:
+        self._tracker = tracker
         self._clock = clock
 
     def stopService(self) -> Deferred:
@@ -102,11 +96,11 @@ class SocketsService(Service):
         return Deferred.fromCoroutine(self._close_all())
 
     async def _close_all(self) -> None:
-        connections = self._factory.connections
-        for protocol in list(connections):
-            protocol.close_with(CLOSE_GOING_AWAY, "server shutting down")
+        connections = self._tracker.connections
+        for socket in list(connections):
+            socket.close_with(CLOSE_GOING_AWAY, "server shutting down")
         deadline = self._clock.seconds() + SHUTDOWN_GRACE
         while connections and self._clock.seconds() < deadline:
             await deferLater(self._clock, 0.05)
-        for protocol in list(connections):
-            protocol.transport.abortConnection()
+        for socket in list(connections):
+            socket.transport.abortConnection()

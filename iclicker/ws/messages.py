@@ -1,6 +1,7 @@
 """Client frames to checked dicts, and dicts to frames."""
 
 import json
+from types import UnionType
 from typing import Any
 
 from autobahn.websocket.protocol import PreparedMessage
@@ -9,11 +10,8 @@ from iclicker import wire
 
 MAX_MESSAGE_BYTES = 65536
 
-# Fields each client message type must carry, with their JSON types.
-CLIENT_MESSAGES: dict[str, dict[str, type]] = {
-    "answer": {"question_id": int, "choice": str},
-    "ping": {},
-}
+MessageFields = dict[str, type | UnionType]
+"""A client message's fields and their JSON types; ``str | None`` marks an optional one."""
 
 
 class BadMessage(Exception):
@@ -35,8 +33,15 @@ def prepared_frame(message: dict[str, Any]) -> PreparedMessage:
     return PreparedMessage(encode(message), isBinary=False, applyMask=False, doNotCompress=True)
 
 
-def decode(payload: bytes, is_binary: bool) -> dict[str, Any]:
-    """The client message in a text frame, with its fields checked against its type."""
+def _type_name(expected: type | UnionType) -> str:
+    return "str" if expected == str | None else expected.__name__
+
+
+def decode(payload: bytes, is_binary: bool, messages: dict[str, MessageFields]) -> dict[str, Any]:
+    """The client message in a text frame, with its fields checked against its type.
+
+    ``messages`` are the endpoint's own; ``ping`` is understood everywhere.
+    """
     if is_binary:
         raise BadMessage("Binary frames are not understood; send JSON text.")
     try:
@@ -46,7 +51,7 @@ def decode(payload: bytes, is_binary: bool) -> dict[str, Any]:
     if not isinstance(message, dict):
         raise BadMessage("A message is a JSON object.")
     kind = message.get("type")
-    fields = CLIENT_MESSAGES.get(kind) if isinstance(kind, str) else None
+    fields = messages.get(kind, {} if kind == "ping" else None) if isinstance(kind, str) else None
     if fields is None:
         raise BadMessage(f"Unknown message type {kind!r}.")
     for name, expected in fields.items():
@@ -56,7 +61,7 @@ def decode(payload: bytes, is_binary: bool) -> dict[str, Any]:
             if message[name] is None:
                 raise BadMessage(f"{kind}: the field {name!r} must be a 64-bit integer.")
         elif not isinstance(value, expected) or wire.has_nul(value):
-            raise BadMessage(f"{kind}: the field {name!r} must be a {expected.__name__}.")
+            raise BadMessage(f"{kind}: the field {name!r} must be a {_type_name(expected)}.")
     return message
 
 

@@ -1,0 +1,130 @@
+"""What rooms and conversations share: committed messages, history pages and presence.
+
+A message is group-committed (``BatchWriter``), acknowledged to its sender,
+and only then published to the channel's group, so nobody ever sees a
+message that a crash could lose. Presence (who has the channel open) is this
+process's count of open sockets per user; its broadcasts are coalesced so
+that a thousand students opening a room do not cost a million frames.
+"""
+
+from collections import Counter
+from collections.abc import Callable
+
+from twisted.application.service import Service
+from twisted.internet.defer import Deferred
+from twisted.internet.interfaces import IDelayedCall, IReactorTime
+
+from iclicker.domain.accounts import User
+from iclicker.domain.batch_writer import BatchWriter
+from iclicker.domain.chat_values import (
+    Channel,
+    check_client_id,
+    check_text,
+    message_json,
+)
+from iclicker.domain.errors import Forbidden
+from iclicker.groups.interface import IGroups
+from iclicker.store.chat import ChatStore, NewMessage, StoredMessage
+
+PRESENCE_INTERVAL = 0.2
+"""The shortest gap between two presence broadcasts of one channel."""
+PRESENCE_PER_SECOND = 500
+"""In big channels the gap grows: one second per this many people online."""
+
+
+class Channels(Service):
+    """Posts messages, reads history pages and tracks presence, for any channel."""
+
+    def __init__(self, store: ChatStore, groups: IGroups, clock: IReactorTime) -> None:
+        self._store = store
+        self._groups = groups
+        self._clock = clock
+        self._writer = BatchWriter(
+            store.store_messages, busy="The server is busy storing messages; send again soon."
+        )
+        self._online: dict[Channel, Counter[str]] = {}
+        self._presence_calls: dict[Channel, IDelayedCall] = {}
+
+    def stopService(self) -> Deferred:
+        super().stopService()
+        for call in self._presence_calls.values():
+            call.cancel()
+        self._presence_calls.clear()
+        return Deferred.fromCoroutine(self._writer.drain())
+
+    async def post(
+        self,
+        channel: Channel,
+        author: User,
+        text: str,
+        client_id: str | None,
+        acknowledge: Callable[[dict], None],
+    ) -> StoredMessage:
+        """Store a message once per ``client_id``, acknowledge it, then publish it.
+
+        The acknowledgement comes first, so the sender's socket gets
+        ``message_ack`` before its own copy of the ``message``; a repeated
+        ``client_id`` is acknowledged with the original and not published.
+        """
+        item = NewMessage(
+            author.id,
+            check_text(text),
+            check_client_id(client_id),
+            self._clock.seconds(),
+            room_id=channel.id if channel.kind == "room" else None,
+            conversation_id=channel.id if channel.kind == "dm" else None,
+        )
+        stored = await self._writer.record(item)
+        if stored is None:
+            raise Forbidden("You are no longer a member of this room.", "not_member")
+        message = message_json(stored.message)
+        acknowledge(message)
+        if not stored.duplicate:
+            self._groups.group_send(channel.group, {"type": "message", "message": message})
+        return stored
+
+    async def history(self, channel: Channel, before: int | None, limit: int) -> list[dict]:
+        """A page of messages, oldest first: the ``limit`` newest below ``before``."""
+        rows = await self._store.history(channel.column, channel.id, before, limit)
+        return [message_json(row) for row in rows]
+
+    # -- presence ------------------------------------------------------------------
+
+    def online(self, channel: Channel) -> list[str]:
+        """Who has this channel open in this process now, by username."""
+        return sorted(self._online.get(channel, ()), key=str.casefold)
+
+    def opened(self, channel: Channel, username: str) -> None:
+        counts = self._online.setdefault(channel, Counter())
+        counts[username] += 1
+        if counts[username] == 1:
+            self._presence_changed(channel)
+
+    def closed(self, channel: Channel, username: str) -> None:
+        counts = self._online.get(channel)
+        if counts is None:
+            return
+        counts[username] -= 1
+        if counts[username] <= 0:
+            del counts[username]
+            if not counts:
+                del self._online[channel]
+            self._presence_changed(channel)
+
+    def forget(self, channel: Channel) -> None:
+        """A deleted room: no more presence to track or send."""
+        self._online.pop(channel, None)
+        call = self._presence_calls.pop(channel, None)
+        if call is not None:
+            call.cancel()
+
+    def _presence_changed(self, channel: Channel) -> None:
+        if channel in self._presence_calls:
+            return
+        size = len(self._online.get(channel, ()))
+        delay = max(PRESENCE_INTERVAL, size / PRESENCE_PER_SECOND)
+        self._presence_calls[channel] = self._clock.callLater(delay, self._send_presence, channel)
+
+    def _send_presence(self, channel: Channel) -> None:
+        del self._presence_calls[channel]
+        self._groups.group_send(channel.group, {"type": "presence", "online": self.online(channel)})

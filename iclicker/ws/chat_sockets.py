@@ -1,0 +1,148 @@
+"""The chat sockets: a room (``/ws/rooms/{id}``), a conversation (``/ws/dm/{username}``)
+and one's contacts page (``/ws/contacts``). ``factory.domain`` is a ``Chat``.
+"""
+
+from typing import Any
+
+import attrs
+
+from iclicker import wire
+from iclicker.domain.channels import Channels
+from iclicker.domain.chat_values import (
+    HELLO_MESSAGES,
+    Channel,
+    card_json,
+    inbox_group,
+    room_json,
+    room_member_group,
+)
+from iclicker.domain.conversations import Conversation, Conversations
+from iclicker.domain.rooms import Rooms, room_channel
+from iclicker.store.chat import RoomRow
+from iclicker.ws.socket import AppSocket, Refused
+
+
+@attrs.frozen
+class Chat:
+    """What the chat sockets talk to."""
+
+    rooms: Rooms
+    conversations: Conversations
+    channels: Channels
+
+
+class ChannelSocket(AppSocket):
+    """A socket on one room or conversation: history and presence in ``hello``, then messages."""
+
+    client_messages = {"message": {"text": str, "client_id": str | None}}
+    channel: Channel
+    _present = False
+
+    def groups(self) -> tuple[str, ...]:
+        return (self.channel.group,)
+
+    def greeting(self) -> dict[str, Any]:
+        """The endpoint's own fields of ``hello``."""
+        raise NotImplementedError
+
+    async def hello(self) -> dict[str, Any]:
+        channels = self.factory.domain.channels
+        channels.opened(self.channel, self.user.username)
+        self._present = True
+        messages = await channels.history(self.channel, None, HELLO_MESSAGES)
+        self._newest_seen = messages[-1]["id"] if messages else 0
+        return {
+            "type": "hello",
+            **self.greeting(),
+            "messages": messages,
+            "online": channels.online(self.channel),
+        }
+
+    def after_hello(self, frames: list[tuple[dict, Any]]) -> list[tuple[dict, Any]]:
+        """Drop the messages that ``hello`` already carried."""
+        return [
+            (message, encoded)
+            for message, encoded in frames
+            if message["type"] != "message" or message["message"]["id"] > self._newest_seen
+        ]
+
+    def closed(self) -> None:
+        if self._present:
+            self.factory.domain.channels.closed(self.channel, self.user.username)
+
+    def acknowledge(self, client_id: str | None):
+        def send_ack(message: dict) -> None:
+            self.send({"type": "message_ack", "client_id": client_id, "message": message})
+
+        return send_ack
+
+
+class RoomSocket(ChannelSocket):
+    path_prefix = "/ws/rooms/"
+    _room: RoomRow
+
+    async def admit(self, user, rest: str) -> None:
+        room_id = wire.as_int64(int(rest)) if rest.isdigit() and len(rest) <= 19 else None
+        if room_id is None:
+            raise Refused(404, "no such room")
+        self._room = await self.factory.domain.rooms.member_room(user, room_id)
+        self.channel = room_channel(room_id)
+
+    def groups(self) -> tuple[str, ...]:
+        return (*super().groups(), room_member_group(self._room.id, self.user.id))
+
+    def greeting(self) -> dict[str, Any]:
+        return {"room": room_json(self._room)}
+
+    async def received(self, message: dict[str, Any]) -> None:
+        client_id = message.get("client_id")
+        await self.factory.domain.channels.post(
+            self.channel, self.user, message["text"], client_id, self.acknowledge(client_id)
+        )
+
+
+class ConversationSocket(ChannelSocket):
+    path_prefix = "/ws/dm/"
+    _conversation: Conversation
+
+    async def admit(self, user, rest: str) -> None:
+        self._conversation = await self.factory.domain.conversations.open(user, rest)
+        self.channel = self._conversation.channel
+
+    def greeting(self) -> dict[str, Any]:
+        return {"peer": card_json(self._conversation.peer.card)}
+
+    async def hello(self) -> dict[str, Any]:
+        """Opening a conversation reads everything in it."""
+        hello = await super().hello()
+        if self._newest_seen:
+            self.factory.domain.conversations.read(self._conversation, self._newest_seen)
+        return hello
+
+    def delivered(self, message: dict[str, Any]) -> None:
+        """A message from the peer that reached this socket has been read."""
+        if message["type"] == "message" and message["message"]["author"] != self.user.username:
+            self.factory.domain.conversations.read(self._conversation, message["message"]["id"])
+
+    async def received(self, message: dict[str, Any]) -> None:
+        client_id = message.get("client_id")
+        await self.factory.domain.conversations.post(
+            self._conversation, message["text"], client_id, self.acknowledge(client_id)
+        )
+
+
+class InboxSocket(AppSocket):
+    """An open contacts page: its contacts, then every change of an unread count."""
+
+    path_prefix = "/ws/contacts"
+
+    async def admit(self, user, rest: str) -> None:
+        if rest:
+            raise Refused(404, "no such socket")
+
+    def groups(self) -> tuple[str, ...]:
+        return (inbox_group(self.user.id),)
+
+    async def hello(self) -> dict[str, Any]:
+        contacts = await self.factory.domain.conversations.contacts(self.user)
+        return {"type": "hello", "contacts": contacts}
