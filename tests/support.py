@@ -193,13 +193,17 @@ class SocketClient:
 async def connect(
     server: Server, join_code: str, user: User | None, **headers: str
 ) -> SocketClient:
+    """A lecture socket."""
+    return await open_socket(server, f"/ws/lectures/{join_code}", user, **headers)
+
+
+async def open_socket(server: Server, path: str, user: User | None, **headers: str) -> SocketClient:
+    """Any WebSocket of the server, as ``user``; returns once it is open."""
     client = SocketClient()
     all_headers = dict(headers)
     if user is not None and user.session_cookie:
         all_headers["Cookie"] = f"iclicker_session={user.session_cookie}"
-    factory = WebSocketClientFactory(
-        f"{server.ws_url}/ws/lectures/{join_code}", headers=all_headers
-    )
+    factory = WebSocketClientFactory(f"{server.ws_url}{path}", headers=all_headers)
     factory.protocol = _ClientProtocol
     factory.client = client
     factory.setProtocolOptions(autoPingInterval=0, openHandshakeTimeout=10)

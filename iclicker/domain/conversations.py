@@ -7,7 +7,9 @@ contacts page shows it at once.
 """
 
 import attrs
+from twisted.internet.defer import Deferred
 from twisted.internet.interfaces import IReactorTime
+from twisted.logger import Logger
 
 from iclicker.domain.accounts import User
 from iclicker.domain.batch_writer import BatchWriter
@@ -46,6 +48,8 @@ class Conversation:
 
 
 class Conversations:
+    log = Logger()
+
     def __init__(
         self,
         store: ChatStore,
@@ -100,8 +104,14 @@ class Conversations:
             conversation.channel, conversation.me, text, client_id, acknowledge
         )
         if not stored.duplicate:
-            (contact,) = await self._store.contacts(conversation.peer.id, conversation.me.id)
-            self._publish_contact(conversation.peer.id, contact)
+            # In the background: the sender's acknowledgement is already out.
+            Deferred.fromCoroutine(
+                self._tell_peer(conversation.peer.id, conversation.me.id)
+            ).addErrback(lambda failure: self.log.failure("Updating an unread count", failure))
+
+    async def _tell_peer(self, peer_id: int, author_id: int) -> None:
+        (contact,) = await self._store.contacts(peer_id, author_id)
+        self._publish_contact(peer_id, contact)
 
     def read(self, conversation: Conversation, message_id: int) -> None:
         """``me`` has seen the conversation up to ``message_id`` (written in batches)."""
