@@ -2,9 +2,9 @@
 
 import pytest
 import pytest_twisted
+from fakes import RecordingGroups, add_users
 from twisted.internet import reactor
 from twisted.internet.defer import Deferred
-from zope.interface import implementer
 
 from iclicker.domain.accounts import User
 from iclicker.domain.batch_writer import BatchWriter
@@ -17,37 +17,14 @@ from iclicker.domain.lecture_values import (
     lecture_group,
 )
 from iclicker.domain.lectures import TALLY_INTERVAL, Lectures
-from iclicker.groups.interface import IGroups
 from iclicker.store.courses import CourseStore
-from iclicker.store.db import Database, connect, prepare
+from iclicker.store.db import Database, prepare
 from iclicker.store.lectures import Answer, LectureStore
 
 PROF = User(1, "prof", "Prof", "instructor")
 OTHER_PROF = User(2, "other", "Other", "instructor")
 ADMIN = User(3, "root", "Root", "admin")
 STUDENTS = [User(10 + i, f"s{i}", f"S{i}", "student") for i in range(30)]
-
-
-@implementer(IGroups)
-class RecordingGroups:
-    """Remembers what was sent to which group, in order."""
-
-    encode = staticmethod(lambda message: message)
-
-    def __init__(self) -> None:
-        self.sent: list[tuple[str, dict]] = []
-
-    def group_add(self, group, member) -> None:
-        pass
-
-    def group_discard(self, group, member) -> None:
-        pass
-
-    def group_send(self, group, message) -> None:
-        self.sent.append((group, message))
-
-    def of_type(self, kind: str) -> list[tuple[str, dict]]:
-        return [(group, message) for group, message in self.sent if message["type"] == kind]
 
 
 @pytest.fixture
@@ -59,14 +36,7 @@ def groups():
 async def database(tmp_path):
     path = str(tmp_path / "l.sqlite3")
     prepare(path)
-    connection = connect(path)
-    for user in [PROF, OTHER_PROF, ADMIN, *STUDENTS]:
-        connection.execute(
-            "INSERT INTO users (id, username, username_key, display_name, role, password_hash,"
-            " created_at) VALUES (?, ?, ?, ?, ?, 'x', 0)",
-            (user.id, user.username, user.username, user.display_name, user.role),
-        )
-    connection.close()
+    add_users(path, [PROF, OTHER_PROF, ADMIN, *STUDENTS])
     database = Database(path, reactor)
     yield database
     database.close()

@@ -53,23 +53,29 @@ class BatchWriter:
         self._writing.addCallbacks(self._written, self._failed, (batch,), None, (batch,))
 
     def _written(self, results: list, batch: list) -> None:
-        self._after_batch()
+        self._start_next()
         for (_, done), result in zip(batch, results, strict=True):
             done.callback(result)
+        self._notify_idle()
 
     def _failed(self, failure, batch: list) -> None:
-        self._after_batch()
+        self._start_next()
         for _, done in batch:
             done.errback(failure)
+        self._notify_idle()
 
-    def _after_batch(self) -> None:
+    def _start_next(self) -> None:
+        """The next batch goes to the database before this one's callers hear back."""
         self._writing = None
         if self._queued:
             self._write_next()
-            return
-        waiters, self._idle_waiters = self._idle_waiters, []
-        for waiter in waiters:
-            waiter.callback(None)
+
+    def _notify_idle(self) -> None:
+        """Wake ``drain`` once nothing is queued or writing, after every callback ran."""
+        if self._writing is None and not self._queued:
+            waiters, self._idle_waiters = self._idle_waiters, []
+            for waiter in waiters:
+                waiter.callback(None)
 
     async def drain(self) -> None:
         """Wait until every item recorded so far is written (for shutdown)."""

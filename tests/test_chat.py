@@ -1,0 +1,213 @@
+"""The chat domain with a fake clock and a recording group registry, over a real database."""
+
+import sqlite3
+
+import pytest
+import pytest_twisted
+from fakes import RecordingGroups, add_users
+from twisted.internet import reactor
+
+from iclicker.auth.passwords import PasswordHasher
+from iclicker.domain.accounts import User
+from iclicker.domain.channels import PRESENCE_INTERVAL, Channels
+from iclicker.domain.chat_values import Channel, inbox_group, room_member_group
+from iclicker.domain.conversations import Conversations
+from iclicker.domain.errors import Conflict, Forbidden, Invalid, NotFound
+from iclicker.domain.rooms import Rooms
+from iclicker.store.chat import ChatStore
+from iclicker.store.db import Database, prepare
+from iclicker.store.users import UserStore
+
+ALICE = User(1, "alice", "Alice", "student")
+BOB = User(2, "bob", "Bob", "student")
+CAROL = User(3, "carol", "Carol", "student")
+ROOT = User(4, "root", "Root", "admin")
+
+
+@pytest_twisted.async_yield_fixture
+async def chat(tmp_path, clock):
+    path = str(tmp_path / "chat.sqlite3")
+    prepare(path)
+    add_users(path, [ALICE, BOB, CAROL, ROOT])
+    database = Database(path, reactor)
+    hasher = PasswordHasher(reactor, rounds=4)
+    hasher.startService()
+    groups = RecordingGroups()
+    store = ChatStore(database)
+    channels = Channels(store, groups, clock)
+    rooms = Rooms(store, channels, groups, hasher, clock)
+    conversations = Conversations(store, UserStore(database), channels, groups, clock)
+    yield rooms, conversations, channels, groups, path
+    hasher.stopService()
+    database.close()
+
+
+def ack_into(acks: list):
+    return acks.append
+
+
+async def raises(kind, code: str, coroutine) -> None:
+    with pytest.raises(kind) as caught:
+        await coroutine
+    assert caught.value.code == code
+
+
+@pytest_twisted.ensureDeferred
+async def test_membership_join_leave_and_the_admin(chat):
+    """The creator is admin and member; members read, others get not_member; leaving tells."""
+    rooms, _, _, groups, _ = chat
+    room = await rooms.create(ALICE, "  Algebra ", None)
+    assert (room["name"], room["admin"], room["member"], room["private"]) == (
+        "Algebra",
+        "alice",
+        True,
+        False,
+    )
+    await raises(Conflict, "name_taken", rooms.create(BOB, "ALGEBRA", None))
+    await raises(Forbidden, "not_member", rooms.members(BOB, room["id"]))
+    await raises(NotFound, "not_found", rooms.join(BOB, 999, None))
+    assert (await rooms.join(BOB, room["id"], None))["member"] is True
+    members = await rooms.members(BOB, room["id"])
+    assert [(m["username"], m["admin"]) for m in members] == [("alice", True), ("bob", False)]
+    await raises(Conflict, "conflict", rooms.leave(ALICE, room["id"]))
+    await rooms.leave(BOB, room["id"])
+    assert groups.sent[-1] == (
+        room_member_group(room["id"], BOB.id),
+        {"type": "removed", "room_id": room["id"], "reason": "left"},
+    )
+    await raises(Forbidden, "not_member", rooms.history(BOB, room["id"], None, None))
+    assert [r["member"] for r in await rooms.all(BOB)] == [False]
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_private_rooms_key_is_checked_and_kept_hashed(chat):
+    """No key or a wrong key is bad_key; the right one joins; a site admin needs none."""
+    rooms, _, _, _, path = chat
+    long_key = "k" * 128  # longer than bcrypt's 72 bytes: still checked in full
+    room = await rooms.create(ALICE, "Secret", long_key)
+    assert room["private"] is True
+    for key in (None, "wrong", "k" * 127 + "x"):
+        await raises(Forbidden, "bad_key", rooms.join(BOB, room["id"], key))
+    assert (await rooms.join(BOB, room["id"], long_key))["member"] is True
+    assert (await rooms.join(ROOT, room["id"], None))["member"] is True
+    await raises(Invalid, "invalid_request", rooms.create(ALICE, "Short key", "abc"))
+    assert (await rooms.create(ALICE, "Empty key is public", ""))["private"] is False
+    with sqlite3.connect(path) as db:
+        hashes = [
+            row[0] for row in db.execute("SELECT key_hash FROM rooms WHERE key_hash IS NOT NULL")
+        ]
+    assert len(hashes) == 1 and long_key not in hashes[0]
+
+
+@pytest_twisted.ensureDeferred
+async def test_bans_end_membership_and_bar_rejoining(chat):
+    """Only members are banned; the ban tells their sockets; lifting it does not readmit."""
+    rooms, _, _, groups, _ = chat
+    room = await rooms.create(ALICE, "Quiet", "the key")
+    await raises(NotFound, "not_found", rooms.ban(ALICE, room["id"], "bob"))
+    await rooms.join(BOB, room["id"], "the key")
+    await raises(Forbidden, "forbidden", rooms.ban(BOB, room["id"], "alice"))
+    await raises(Conflict, "conflict", rooms.ban(ROOT, room["id"], "alice"))
+    await rooms.ban(ROOT, room["id"], "BOB")
+    assert groups.sent[-1][1] == {"type": "removed", "room_id": room["id"], "reason": "banned"}
+    await raises(Forbidden, "banned", rooms.join(BOB, room["id"], "the key"))
+    assert await rooms.bans(ALICE, room["id"]) == ["bob"]
+    await rooms.unban(ALICE, room["id"], "bob")
+    await raises(NotFound, "not_found", rooms.unban(ALICE, room["id"], "bob"))
+    await raises(Forbidden, "not_member", rooms.members(BOB, room["id"]))
+
+
+@pytest_twisted.ensureDeferred
+async def test_deleting_cascades_and_tells_the_room(chat):
+    """Messages, members and bans go with the room; the room's group hears room_deleted."""
+    rooms, _, channels, groups, path = chat
+    room = await rooms.create(ALICE, "Gone", None)
+    await rooms.join(BOB, room["id"], None)
+    await rooms.join(CAROL, room["id"], None)
+    await rooms.ban(ALICE, room["id"], "carol")
+    await channels.post(Channel("room", room["id"]), BOB, "hi", None, lambda message: None)
+    await raises(Forbidden, "forbidden", rooms.delete(BOB, room["id"]))
+    await rooms.delete(ALICE, room["id"])
+    assert groups.sent[-1] == (
+        f"room:{room['id']}",
+        {"type": "room_deleted", "room_id": room["id"]},
+    )
+    with sqlite3.connect(path) as db:
+        for table in ("rooms", "room_members", "room_bans", "messages"):
+            assert db.execute(f"SELECT COUNT(*) FROM {table}").fetchone() == (0,), table
+    await raises(NotFound, "not_found", rooms.delete(ALICE, room["id"]))
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_message_is_acked_then_published_once_per_client_id(chat):
+    """The ack comes before the broadcast; a repeated client_id is acked with the original."""
+    rooms, _, channels, groups, _ = chat
+    room = await rooms.create(ALICE, "Echo", None)
+    channel = Channel("room", room["id"])
+    events = []
+    groups.group_send = lambda group, message: events.append(("sent", message["type"]))
+    await channels.post(channel, ALICE, " hi ", "c1", lambda m: events.append(("ack", m["text"])))
+    await channels.post(channel, ALICE, "hi", "c1", lambda m: events.append(("ack", m["text"])))
+    await channels.post(channel, ALICE, "hi", "c2", lambda m: events.append(("ack", m["text"])))
+    assert events == [
+        ("ack", "hi"),
+        ("sent", "message"),
+        ("ack", "hi"),
+        ("ack", "hi"),
+        ("sent", "message"),
+    ]
+    history = await channels.history(channel, None, 50)
+    assert [m["text"] for m in history] == ["hi", "hi"]
+    for text in ("", " \t", "x" * 4001):
+        await raises(Invalid, "invalid_message", channels.post(channel, ALICE, text, None, print))
+    await raises(Invalid, "invalid_message", channels.post(channel, ALICE, "ok", "", print))
+    await raises(Forbidden, "not_member", channels.post(channel, BOB, "not in", None, print))
+
+
+@pytest_twisted.ensureDeferred
+async def test_one_conversation_per_pair_and_its_unread_counts(chat):
+    """Either side opens the same conversation; unread counts follow reads, live."""
+    _, conversations, _, groups, _ = chat
+    to_bob = await conversations.open(ALICE, "bob")
+    to_alice = await conversations.open(BOB, "ALICE")
+    assert to_bob.channel == to_alice.channel
+    await raises(NotFound, "not_found", conversations.open(ALICE, "alice"))
+    await raises(NotFound, "not_found", conversations.open(ALICE, "nobody"))
+
+    acks = []
+    for text in ("one", "two"):
+        await conversations.post(to_bob, text, None, acks.append)
+    bob_contacts = await conversations.contacts(BOB)
+    assert [(c["username"], c["unread"]) for c in bob_contacts] == [("alice", 2)]
+    assert [c["unread"] for c in await conversations.contacts(ALICE)] == [0]
+    conversations.read(to_alice, acks[0]["id"])
+    await conversations._reads.drain()
+    assert [c["unread"] for c in await conversations.contacts(BOB)] == [1]
+    conversations.read(to_alice, acks[1]["id"])
+    conversations.read(to_alice, acks[0]["id"])  # a late, older mark never moves back
+    await conversations._reads.drain()
+    assert [c["unread"] for c in await conversations.contacts(BOB)] == [0]
+    inbox = [m["contact"]["unread"] for g, m in groups.sent if g == inbox_group(BOB.id)]
+    assert 1 in inbox and 0 in inbox, "each read tells the open contacts pages"
+
+
+@pytest_twisted.ensureDeferred
+async def test_presence_is_coalesced(chat, clock):
+    """Three openings in a moment make one presence frame, sent after the interval."""
+    _, _, channels, groups, _ = chat
+    channel = Channel("room", 1)
+    for name in ("carol", "Alice", "bob"):
+        channels.opened(channel, name)
+    channels.opened(channel, "bob")  # a second tab changes nothing
+    assert channels.online(channel) == ["Alice", "bob", "carol"]
+    assert groups.of_type("presence") == []
+    clock.advance(PRESENCE_INTERVAL)
+    assert groups.of_type("presence") == [
+        ("room:1", {"type": "presence", "online": ["Alice", "bob", "carol"]})
+    ]
+    channels.closed(channel, "bob")
+    clock.advance(PRESENCE_INTERVAL)
+    assert len(groups.of_type("presence")) == 1, "bob still has a tab open"
+    channels.closed(channel, "bob")
+    clock.advance(PRESENCE_INTERVAL)
+    assert groups.of_type("presence")[-1][1]["online"] == ["Alice", "carol"]
