@@ -33,6 +33,7 @@ from iclicker.threads import BackgroundPool
 from iclicker.web.admin_api import AdminApi
 from iclicker.web.api import AccountsApi
 from iclicker.web.chat_api import ChatApi
+from iclicker.web.chat_pages import ChatPages
 from iclicker.web.course_pages import CoursePages
 from iclicker.web.courses_api import CoursesApi
 from iclicker.web.csrf import CsrfTokens
@@ -157,6 +158,7 @@ def build_service(config: Config, reactor) -> MultiService:
     AccountPages(kit, accounts, sessions, guards).install(app)
     LecturePages(kit, lectures).install(app)
     CoursePages(kit, courses).install(app)
+    ChatPages(kit, chat.rooms, chat.conversations).install(app)
     ApiDescription(load_description()).install(app)
     install_error_handlers(app, kit)
     root.app = app  # for tests that compare the routes with docs/openapi.yaml

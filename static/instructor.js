@@ -152,7 +152,7 @@
     document.getElementById("connection").textContent = "lecture ended";
     return;
   }
-  Iclicker.connect(lecture.join_code, {
+  Iclicker.connectLecture(lecture.join_code, {
     hello(message) {
       if (message.question) {
         opened(message.question);

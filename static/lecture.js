@@ -1,6 +1,6 @@
-// Shared by the lecture pages (instructor, projector, student): the
-// reconnecting lecture socket, the JSON API helper, the bar chart and the
-// screen-reader announcements. No framework, no CDN.
+// Shared by the pages: the reconnecting socket, the JSON API helper, the
+// bar chart of the lecture pages and the screen-reader announcements.
+// No framework, no CDN.
 "use strict";
 
 const Iclicker = (() => {
@@ -18,15 +18,18 @@ const Iclicker = (() => {
     el.dataset.state = state;
   }
 
-  // Opens /ws/lectures/CODE and keeps it open: on any drop it reconnects with
-  // exponential backoff and jitter, and the server's fresh `hello` restores
-  // the page. Close code 4000 means the lecture ended: no reconnect.
-  function connect(joinCode, handlers) {
+  // Opens a socket (path: "/ws/...") and keeps it open: on any drop it
+  // reconnects with exponential backoff and jitter, and the server's fresh
+  // `hello` restores the page. `endings` maps the close codes after which
+  // there is nothing to reconnect to (a lecture ended, a room deleted) to
+  // what the connection badge then says; handlers.opened runs on each open,
+  // handlers.ended(code) once at such an end.
+  function connect(path, handlers, endings = {}) {
     let socket = null;
     let attempt = 0;
     let finished = false;
     const scheme = location.protocol === "https:" ? "wss:" : "ws:";
-    const url = `${scheme}//${location.host}/ws/lectures/${encodeURIComponent(joinCode)}`;
+    const url = `${scheme}//${location.host}${path}`;
 
     function open() {
       socket = new WebSocket(url);
@@ -41,16 +44,17 @@ const Iclicker = (() => {
         if (handler) handler(message);
       };
       socket.onclose = (event) => {
-        if (event.code === ACCOUNT_DISABLED) {
+        if (event.code === ACCOUNT_DISABLED && !(ACCOUNT_DISABLED in endings)) {
           // Every session of the account has ended: this page is logged out.
           finished = true;
           setConnection("ended", "account disabled");
           location.assign("/login");
           return;
         }
-        if (finished || event.code === LECTURE_ENDED) {
+        if (finished || event.code in endings) {
+          if (!finished && handlers.ended) handlers.ended(event.code);
           finished = true;
-          setConnection("ended", "lecture ended");
+          setConnection("ended", endings[event.code] || "closed");
           return;
         }
         if (attempt === 0) announce("Connection lost. Reconnecting…");
@@ -70,6 +74,11 @@ const Iclicker = (() => {
         return false;
       },
     };
+  }
+
+  // A lecture's socket: ended for good by close code 4000.
+  function connectLecture(joinCode, handlers) {
+    return connect(`/ws/lectures/${encodeURIComponent(joinCode)}`, handlers, { [LECTURE_ENDED]: "lecture ended" });
   }
 
   async function api(method, path, body) {
@@ -101,6 +110,13 @@ const Iclicker = (() => {
     for (const [key, value] of Object.entries(attributes)) el.setAttribute(key, value);
     if (text !== undefined) el.textContent = text;
     return el;
+  }
+
+  // A person's photo, or their initial on a coloured disc; decorative, as
+  // their name is always written beside it.
+  function avatar(photoUrl, name) {
+    if (photoUrl) return element("img", { class: "avatar", src: photoUrl, alt: "" });
+    return element("span", { class: "avatar initials", "aria-hidden": "true" }, (name || "?").slice(0, 1).toUpperCase());
   }
 
   // A bar chart that is its own text alternative: a table with a row per
@@ -135,5 +151,5 @@ const Iclicker = (() => {
     table.replaceChildren(caption, body);
   }
 
-  return { lectureData, connect, api, renderChart, announce, element };
+  return { lectureData, connect, connectLecture, api, renderChart, announce, element, avatar };
 })();

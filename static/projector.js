@@ -51,7 +51,7 @@
     return Object.values(values).reduce((a, b) => a + b, 0);
   }
 
-  Iclicker.connect(lecture.join_code, {
+  Iclicker.connectLecture(lecture.join_code, {
     hello(message) {
       if (message.question) {
         current = message.question;

@@ -81,7 +81,7 @@
     return box.textContent;
   }
 
-  const socket = Iclicker.connect(lecture.join_code, {
+  const socket = Iclicker.connectLecture(lecture.join_code, {
     hello(message) {
       if (message.question) render(message.question, message.my_answer);
       else show("waiting");
