@@ -1,4 +1,5 @@
-// The site admin page: search users, change roles, disable and enable accounts.
+// The site admin page: search users, change roles, disable and enable accounts;
+// list and delete chat rooms.
 "use strict";
 
 (() => {
@@ -46,6 +47,33 @@
     $("users").tBodies[0].replaceChildren(...data.users.map(row));
   }
 
+  function roomRow(room) {
+    const tr = Iclicker.element("tr", { "data-room": String(room.id) });
+    const name = Iclicker.element("td");
+    name.append(Iclicker.element("a", { href: `/rooms/${room.id}` }, room.name));
+    const remove = Iclicker.element("button", { type: "button", class: "danger" }, `Delete ${room.name}`);
+    remove.onclick = async () => {
+      if (!confirm(`Delete the room ${room.name} and all its messages?`)) return;
+      try {
+        await Iclicker.api("DELETE", `/api/rooms/${room.id}`, {});
+        $("rooms-status").textContent = `${room.name} deleted.`;
+      } catch (error) {
+        $("rooms-status").textContent = error.message;
+      }
+      await rooms();
+    };
+    const action = Iclicker.element("td");
+    action.append(remove);
+    tr.append(name, Iclicker.element("td", {}, room.private ? "private" : "public"), Iclicker.element("td", {}, room.admin), action);
+    return tr;
+  }
+
+  async function rooms() {
+    const data = await Iclicker.api("GET", "/api/rooms");
+    $("rooms").tBodies[0].replaceChildren(...data.rooms.map(roomRow));
+  }
+
   $("search").onsubmit = (event) => { event.preventDefault(); search(); };
   search();
+  rooms();
 })();

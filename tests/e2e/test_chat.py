@@ -323,3 +323,22 @@ async def test_acknowledged_messages_survive_kill_9(tmp_path):
     finally:
         if twistd.process.pid is not None:
             await twistd.signal("KILL")
+
+
+@pytest_twisted.ensureDeferred
+async def test_photos_follow_people_into_chat(server):
+    """A profile photo is on one's card in search, contacts, members and messages."""
+    from test_photos_api import jpeg, upload
+
+    alice, bob = await registered(server, "alice", "bob")
+    photo_url = body_of(await upload(alice, jpeg()))["user"]["photo_url"]
+    assert body_of(await bob.get("/api/users?q=al"))["users"][0]["photo_url"] == photo_url
+    await bob.post("/api/contacts", {"username": "alice"})
+    assert body_of(await bob.get("/api/contacts"))["contacts"][0]["photo_url"] == photo_url
+    room = await new_room(alice)
+    members = body_of(await alice.get(f"/api/rooms/{room['id']}/members"))["members"]
+    assert members[0]["photo_url"] == photo_url
+    socket, _ = await room_socket(server, alice, room["id"])
+    socket.send({"type": "message", "text": "with my face"})
+    assert (await socket.next_of("message"))["message"]["photo_url"] == photo_url
+    socket.close()

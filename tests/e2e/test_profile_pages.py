@@ -1,4 +1,5 @@
-"""Profile and admin pages in Chromium: a photo becomes the avatar; disabling logs a user out."""
+"""Profile and admin pages in Chromium: a photo becomes the avatar; disabling logs a user out;
+an admin deletes a chat room."""
 
 import io
 
@@ -46,7 +47,13 @@ def test_an_admin_disables_a_user_whose_open_page_is_logged_out(site, browser):
     phone = student_page(browser, site, "student0", join_code, viewport=PHONE)
     make_account(site.db_path, "root", "admin")
     admin = log_in(browser.new_context(viewport=LAPTOP), site, "root")
+    room = phone.request.post(site.base + "/api/rooms", data={"name": "Back row"})
+    assert room.status == 201
     admin.goto(site.base + "/admin")
+    admin.on("dialog", lambda dialog: dialog.accept())
+    admin.click("#rooms button:has-text('Delete Back row')")
+    admin.wait_for_selector("#rooms-status:has-text('Back row deleted')")
+    assert admin.locator("#rooms tbody tr").count() == 0
     admin.fill("#search input[name=q]", "stud")
     admin.click("#search button[type=submit]")
     admin.wait_for_selector("#users tr[data-username=student0]")
