@@ -69,28 +69,30 @@ class Student(Protocol):
                 return
             self.upgraded = True
             self.buffer = self.buffer[end + 4 :]
-        while len(self.buffer) >= 2:
-            length = self.buffer[1] & 0x7F
-            start = 2
+        buffer, offset = self.buffer, 0  # one slice at the end, not one per frame
+        while len(buffer) - offset >= 2:
+            length = buffer[offset + 1] & 0x7F
+            start = offset + 2
             if length == 126:
-                if len(self.buffer) < 4:
-                    return
-                length = struct.unpack("!H", self.buffer[2:4])[0]
-                start = 4
+                if len(buffer) - offset < 4:
+                    break
+                length = struct.unpack_from("!H", buffer, offset + 2)[0]
+                start = offset + 4
             elif length == 127:
-                if len(self.buffer) < 10:
-                    return
-                length = struct.unpack("!Q", self.buffer[2:10])[0]
-                start = 10
-            if len(self.buffer) < start + length:
-                return
-            opcode = self.buffer[0] & 0x0F
-            payload = self.buffer[start : start + length]
-            self.buffer = self.buffer[start + length :]
+                if len(buffer) - offset < 10:
+                    break
+                length = struct.unpack_from("!Q", buffer, offset + 2)[0]
+                start = offset + 10
+            if len(buffer) < start + length:
+                break
+            opcode = buffer[offset] & 0x0F
+            payload = buffer[start : start + length]
+            offset = start + length
             if opcode == 1:
-                self.bench.received(self, json.loads(payload), now)
+                self.bench.frame(self, payload, now)
             elif opcode == 9:
                 self.send_frame(payload, opcode=10)
+        self.buffer = buffer[offset:]
 
     def send_frame(self, payload: bytes, opcode: int = 1) -> None:
         # An all-zero mask is legal and makes masking a no-op.
@@ -185,6 +187,10 @@ class Bench:
         self.times[kind] = []
         self.waiting[kind] = (count, done)
         return done
+
+    def frame(self, student: Student, payload: bytes, now: float) -> None:
+        """A text frame from the server."""
+        self.received(student, json.loads(payload), now)
 
     def received(self, student: Student, message: dict, now: float) -> None:
         kind = message["type"]

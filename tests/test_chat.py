@@ -9,7 +9,7 @@ from twisted.internet import reactor
 
 from iclicker.auth.passwords import PasswordHasher
 from iclicker.domain.accounts import User
-from iclicker.domain.channels import PRESENCE_INTERVAL, Channels
+from iclicker.domain.channels import PRESENCE_INTERVAL, PUBLISH_INTERVAL, Channels
 from iclicker.domain.chat_values import Channel, inbox_group, room_member_group
 from iclicker.domain.conversations import Conversations
 from iclicker.domain.errors import Conflict, Forbidden, Invalid, NotFound
@@ -139,25 +139,39 @@ async def test_deleting_cascades_and_tells_the_room(chat):
 
 
 @pytest_twisted.ensureDeferred
-async def test_a_message_is_acked_then_published_once_per_client_id(chat):
-    """The ack comes before the broadcast; a repeated client_id is acked with the original."""
+async def test_a_message_is_acked_then_published_once_per_client_id(chat, clock):
+    """The ack comes first; a repeated client_id is acked with the original and not sent;
+    after a quiet spell a message goes out at once, in a busy one with the next 20 ms'."""
     rooms, _, channels, groups, _ = chat
     room = await rooms.create(ALICE, "Echo", None)
     channel = Channel("room", room["id"])
     events = []
-    groups.group_send = lambda group, message: events.append(("sent", message["type"]))
-    await channels.post(channel, ALICE, " hi ", "c1", lambda m: events.append(("ack", m["text"])))
-    await channels.post(channel, ALICE, "hi", "c1", lambda m: events.append(("ack", m["text"])))
-    await channels.post(channel, ALICE, "hi", "c2", lambda m: events.append(("ack", m["text"])))
+
+    def sent(group, message):
+        inner = message["messages"] if message["type"] == "batch" else [message]
+        events.append(("sent", [m["message"]["text"] for m in inner]))
+
+    def ack(message):
+        events.append(("ack", message["text"]))
+
+    groups.group_send = sent
+    await channels.post(channel, ALICE, " hi ", "c1", ack)
+    clock.advance(0)
+    await channels.post(channel, ALICE, "hi", "c1", ack)
+    await channels.post(channel, ALICE, "two", "c2", ack)
+    clock.advance(0)
+    await channels.post(channel, ALICE, "three", "c3", ack)
     assert events == [
         ("ack", "hi"),
-        ("sent", "message"),
+        ("sent", ["hi"]),
         ("ack", "hi"),
-        ("ack", "hi"),
-        ("sent", "message"),
+        ("ack", "two"),
+        ("ack", "three"),
     ]
+    clock.advance(PUBLISH_INTERVAL)
+    assert events[-1] == ("sent", ["two", "three"]), "one batch: one write per socket"
     history = await channels.history(channel, None, 50)
-    assert [m["text"] for m in history] == ["hi", "hi"]
+    assert [m["text"] for m in history] == ["hi", "two", "three"]
     for text in ("", " \t", "x" * 4001):
         await raises(Invalid, "invalid_message", channels.post(channel, ALICE, text, None, print))
     await raises(Invalid, "invalid_message", channels.post(channel, ALICE, "ok", "", print))

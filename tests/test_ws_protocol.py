@@ -93,3 +93,33 @@ def test_a_bug_in_frame_handling_itself_keeps_the_socket():
     protocol.onMessage(b'{"type": "ping"}', False)
     assert sent[-1]["code"] == "internal_error"
     assert protocol.state == protocol.STATE_OPEN
+
+
+def test_frames_held_back_during_hello_skip_what_hello_carried():
+    """A batch that came while hello was read is opened; messages hello had are dropped."""
+    from iclicker.ws.chat_sockets import RoomSocket
+    from iclicker.ws.messages import prepared_frame
+
+    class Groups:
+        encode = staticmethod(prepared_frame)
+
+    class Context:
+        groups = Groups()
+
+    class Factory:
+        context = Context()
+
+    socket = RoomSocket()
+    socket.factory = Factory()
+    socket._newest_seen = 7
+
+    def message(number: int) -> dict:
+        return {"type": "message", "message": {"id": number}}
+
+    batch = {"type": "batch", "messages": [message(6), message(7), message(8)]}
+    presence = {"type": "presence", "online": ["a"]}
+    held = [(batch, prepared_frame(batch)), (presence, b"p"), (message(9), b"m9")]
+    kept = socket.after_hello(held)
+    assert [m["type"] for m, _ in kept] == ["message", "presence", "message"]
+    assert [m["message"]["id"] for m, _ in kept if m["type"] == "message"] == [8, 9]
+    assert kept[0][1] == prepared_frame(message(8))

@@ -59,10 +59,17 @@ class ChannelSocket(AppSocket):
         }
 
     def after_hello(self, frames: list[tuple[dict, Any]]) -> list[tuple[dict, Any]]:
-        """Drop the messages that ``hello`` already carried."""
+        """Drop the messages that ``hello`` already carried (batches opened up)."""
+        encode = self.factory.context.groups.encode
+        news = []
+        for message, encoded in frames:
+            if message["type"] == "batch":
+                news.extend((inner, encode(inner)) for inner in message["messages"])
+            else:
+                news.append((message, encoded))
         return [
             (message, encoded)
-            for message, encoded in frames
+            for message, encoded in news
             if message["type"] != "message" or message["message"]["id"] > self._newest_seen
         ]
 

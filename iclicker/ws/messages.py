@@ -28,9 +28,16 @@ def encode(message: dict[str, Any]) -> bytes:
     return json.dumps(message, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
 
-def prepared_frame(message: dict[str, Any]) -> PreparedMessage:
-    """Frame a server message once, to be sent as is on many sockets (unmasked)."""
-    return PreparedMessage(encode(message), isBinary=False, applyMask=False, doNotCompress=True)
+def prepared_frame(message: dict[str, Any]) -> bytes:
+    """Frame a server message once, to be written as is on many sockets (unmasked).
+
+    A ``batch`` (messages published together) is its messages' frames back
+    to back, so each socket gets them in one write.
+    """
+    if message["type"] == "batch":
+        return b"".join(prepared_frame(inner) for inner in message["messages"])
+    frame = PreparedMessage(encode(message), isBinary=False, applyMask=False, doNotCompress=True)
+    return frame.payloadHybi
 
 
 def _type_name(expected: type | UnionType) -> str:

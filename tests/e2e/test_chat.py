@@ -78,6 +78,11 @@ async def test_two_users_chat_in_a_public_room(server):
     members = body_of(await bob.get(f"/api/rooms/{room['id']}/members"))["members"]
     assert [(m["username"], m["admin"]) for m in members] == [("alice", True), ("bob", False)]
 
+    for number in range(6):  # a busy spell: published together, still one frame each
+        a_socket.send({"type": "message", "text": f"burst {number}"})
+    burst = [(await b_socket.next_of("message"))["message"]["text"] for _ in range(6)]
+    assert burst == [f"burst {number}" for number in range(6)]
+
     b_socket.close()
     assert (await a_socket.next_of("presence"))["online"] == ["alice"]
     assert (await bob.post(f"/api/rooms/{room['id']}/leave", {})).code == 204
