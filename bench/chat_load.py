@@ -74,9 +74,7 @@ class ChatBench(Bench):
 
     async def room_of(self, prefix: str, count: int) -> list[Student]:
         """``count`` registered people in a new room, each with an open socket on it."""
-        cookies = await self.limited(
-            [self.account(f"{prefix}{i:05d}") for i in range(count)], 32
-        )
+        cookies = await self.limited([self.account(f"{prefix}{i:05d}") for i in range(count)], 32)
         owner = self.client()
         headers = {"Cookie": [f"iclicker_session={cookies[0]}"]}
         response = await owner.post(
