@@ -67,6 +67,7 @@ class Channels(Service):
         text: str,
         client_id: str | None,
         acknowledge: Callable[[dict], None],
+        recipient_id: int | None = None,
     ) -> StoredMessage:
         """Store a message once per ``client_id``, acknowledge it, then publish it.
 
@@ -81,6 +82,7 @@ class Channels(Service):
             self._clock.seconds(),
             room_id=channel.id if channel.kind == "room" else None,
             conversation_id=channel.id if channel.kind == "dm" else None,
+            recipient_id=recipient_id,
         )
         stored = await self._writer.record(item)
         if stored is None:

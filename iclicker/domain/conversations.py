@@ -7,9 +7,7 @@ contacts page shows it at once.
 """
 
 import attrs
-from twisted.internet.defer import Deferred
 from twisted.internet.interfaces import IReactorTime
-from twisted.logger import Logger
 
 from iclicker.domain.accounts import User
 from iclicker.domain.batch_writer import BatchWriter
@@ -48,8 +46,6 @@ class Conversation:
 
 
 class Conversations:
-    log = Logger()
-
     def __init__(
         self,
         store: ChatStore,
@@ -100,18 +96,16 @@ class Conversations:
         self, conversation: Conversation, text: str, client_id: str | None, acknowledge
     ) -> None:
         """Send a message; the peer's contacts pages hear of their new unread count."""
+        me, peer = conversation.me, conversation.peer
         stored = await self._channels.post(
-            conversation.channel, conversation.me, text, client_id, acknowledge
+            conversation.channel, me, text, client_id, acknowledge, recipient_id=peer.id
         )
         if not stored.duplicate:
-            # In the background: the sender's acknowledgement is already out.
-            Deferred.fromCoroutine(
-                self._tell_peer(conversation.peer.id, conversation.me.id)
-            ).addErrback(lambda failure: self.log.failure("Updating an unread count", failure))
-
-    async def _tell_peer(self, peer_id: int, author_id: int) -> None:
-        (contact,) = await self._store.contacts(peer_id, author_id)
-        self._publish_contact(peer_id, contact)
+            # The count was taken in the message's own transaction, and read
+            # marks are written on the same thread: the last count published
+            # is always the true one.
+            card = Card(me.username, me.display_name, me.photo)
+            self._publish_contact(peer.id, ContactRow(card, stored.recipient_unread))
 
     def read(self, conversation: Conversation, message_id: int) -> None:
         """``me`` has seen the conversation up to ``message_id`` (written in batches)."""

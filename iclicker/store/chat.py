@@ -58,6 +58,8 @@ class NewMessage:
     sent_at: float
     room_id: int | None = None
     conversation_id: int | None = None
+    recipient_id: int | None = None
+    """In a conversation, the other user."""
 
 
 @attrs.frozen
@@ -67,6 +69,8 @@ class StoredMessage:
     message: MessageRow
     duplicate: bool
     """The author had already sent this ``client_id`` here: nothing new was stored."""
+    recipient_unread: int | None = None
+    """In a conversation, the recipient's unread count from the author, as committed."""
 
 
 @attrs.frozen
@@ -263,11 +267,15 @@ def _store_one(txn: sqlite3.Cursor, item: NewMessage) -> StoredMessage | None:
             " VALUES (?, ?, ?, ?, ?)",
             (item.conversation_id, item.author_id, item.text, item.client_id, item.sent_at),
         )
-        _add_each_other(txn, item.conversation_id, item.sent_at)
     message_id = txn.lastrowid
+    unread = None
+    if item.conversation_id is not None:
+        _add_each_other(txn, item.conversation_id, item.sent_at)
+        unread = _unread(txn, item.recipient_id, item.author_id)
     txn.execute(f"SELECT {_CARD_COLUMNS} FROM users WHERE id = ?", (item.author_id,))
     author = Card(*txn.fetchone())
-    return StoredMessage(MessageRow(message_id, author, item.text, item.sent_at), duplicate=False)
+    row = MessageRow(message_id, author, item.text, item.sent_at)
+    return StoredMessage(row, duplicate=False, recipient_unread=unread)
 
 
 def _add_each_other(txn: sqlite3.Cursor, conversation_id: int, now: float) -> None:

@@ -37,6 +37,8 @@ class ChannelSocket(AppSocket):
     client_messages = {"message": {"text": str, "client_id": str | None}}
     channel: Channel
     _present = False
+    _newest_seen = 0
+    """The id of the newest message ``hello`` carried."""
 
     def groups(self) -> tuple[str, ...]:
         return (self.channel.group,)
@@ -59,18 +61,27 @@ class ChannelSocket(AppSocket):
         }
 
     def after_hello(self, frames: list[tuple[dict, Any]]) -> list[tuple[dict, Any]]:
-        """Drop the messages that ``hello`` already carried (batches opened up)."""
+        return [fresh for message, encoded in frames for fresh in self._news(message, encoded)]
+
+    def deliver(self, message: dict[str, Any], encoded: bytes) -> None:
+        """Skip messages ``hello`` carried, also those published just after it was sent."""
+        if self._early is not None:
+            super().deliver(message, encoded)  # held back until hello is out
+            return
+        for fresh in self._news(message, encoded):
+            super().deliver(*fresh)
+
+    def _news(self, message: dict[str, Any], encoded: bytes) -> list[tuple[dict, bytes]]:
+        """Of a group message, what this socket has not had in ``hello`` (batches opened
+        only when they straddle it: ids grow within a batch)."""
+        kind, seen = message["type"], self._newest_seen
+        if kind == "message":
+            return [(message, encoded)] if message["message"]["id"] > seen else []
+        if kind != "batch" or message["messages"][0]["message"]["id"] > seen:
+            return [(message, encoded)]
         encode = self.factory.context.groups.encode
-        news = []
-        for message, encoded in frames:
-            if message["type"] == "batch":
-                news.extend((inner, encode(inner)) for inner in message["messages"])
-            else:
-                news.append((message, encoded))
         return [
-            (message, encoded)
-            for message, encoded in news
-            if message["type"] != "message" or message["message"]["id"] > self._newest_seen
+            (inner, encode(inner)) for inner in message["messages"] if inner["message"]["id"] > seen
         ]
 
     def closed(self) -> None:
