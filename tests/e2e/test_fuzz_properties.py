@@ -14,7 +14,17 @@ from urllib.parse import quote, quote_from_bytes
 import pytest_twisted
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from support import User, ask, connect, instructor, sleep, start_lecture, students
+from support import (
+    User,
+    ask,
+    body_of,
+    connect,
+    instructor,
+    open_socket,
+    sleep,
+    start_lecture,
+    students,
+)
 from twisted.internet import reactor
 from twisted.internet.defer import Deferred
 
@@ -39,6 +49,13 @@ ROUTES = [
     ("POST", "/api/lectures/{id}/questions/{qid}/close"),
     ("POST", "/api/lectures/{id}/end"),
     ("GET", "/api/lectures/{id}/responses.csv"),
+    ("POST", "/api/rooms"),
+    ("POST", "/api/rooms/{id}/join"),
+    ("POST", "/api/rooms/{id}/bans"),
+    ("GET", "/api/rooms/{id}/messages"),
+    ("DELETE", "/api/rooms/{id}"),
+    ("POST", "/api/contacts"),
+    ("GET", "/api/dm/{qid}/messages"),
     ("POST", "/login"),
     ("POST", "/register"),
     ("POST", "/lectures"),
@@ -54,7 +71,17 @@ CONTENT_TYPES = [
     "application/x-www-form-urlencoded",
     "",
 ]
-FIELDS = ["username", "password", "display_name", "title", "text", "choices", "correct"]
+FIELDS = [
+    "username",
+    "password",
+    "display_name",
+    "title",
+    "text",
+    "choices",
+    "correct",
+    "name",
+    "key",
+]
 
 text = st.text(alphabet=st.characters(exclude_categories=("Cs",)), max_size=40)
 ids = st.one_of(
@@ -247,3 +274,41 @@ async def test_generated_frames_get_one_answer_and_the_socket_lives(
         ), reply
     assert client.close_code is None
     await sleep(0.06)  # stay under 20 frames a second: this is not the rate-limit test
+
+
+chat_frames = st.one_of(
+    frames,
+    st.fixed_dictionaries(
+        {"type": st.sampled_from(["message", "Message", "ping"])},
+        optional={"text": json_values, "client_id": json_values},
+    ).map(lambda value: json.dumps(value).encode()),
+)
+
+
+@pytest_twisted.async_yield_fixture
+async def room_socket(lecture_scene):
+    server, prof, _, _ = lecture_scene
+    room = body_of(await prof.post("/api/rooms", {"name": "Fuzzed room"}))["room"]
+    client = await open_socket(server, f"/ws/rooms/{room['id']}", prof)
+    await client.next_of("hello")
+    yield client
+    assert client.close_code is None, "no frame may close the socket"
+    client.close()
+
+
+@FUZZ
+@given(payload=chat_frames, binary=st.booleans())
+@pytest_twisted.ensureDeferred
+async def test_generated_chat_frames_get_one_answer_and_the_socket_lives(
+    room_socket, payload, binary
+):
+    """A room socket answers any frame once (an error, an ack or a pong) and stays open."""
+    room_socket.send_raw(payload, binary=binary)
+    reply = await room_socket.next()
+    while reply["type"] in ("presence", "message"):
+        reply = await room_socket.next()
+    assert reply["type"] in ("error", "message_ack", "pong"), reply
+    if reply["type"] == "error":
+        assert reply["code"] in ("bad_message", "invalid_message"), reply
+    assert room_socket.close_code is None
+    await sleep(0.06)
