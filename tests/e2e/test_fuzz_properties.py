@@ -259,19 +259,26 @@ async def test_generated_frames_get_one_answer_and_the_socket_lives(
 ):
     """Any frame gets exactly one answer (an error, an ack or a pong); the socket stays open."""
     client, _ = student_socket
+    await one_answer(
+        client,
+        payload,
+        binary,
+        news=("tally", "question"),
+        ack="answer_ack",
+        codes=("bad_message", "unknown_question", "invalid_choice", "question_closed", "forbidden"),
+    )
+
+
+async def one_answer(client, payload: bytes, binary: bool, news, ack: str, codes) -> None:
+    """Send a frame: past the broadcasts (``news``), its one reply is an ack, a pong or an
+    error with one of ``codes``; the socket stays open."""
     client.send_raw(payload, binary=binary)
     reply = await client.next()
-    while reply["type"] in ("tally", "question"):
+    while reply["type"] in news:
         reply = await client.next()
-    assert reply["type"] in ("error", "answer_ack", "pong"), reply
+    assert reply["type"] in ("error", ack, "pong"), reply
     if reply["type"] == "error":
-        assert reply["code"] in (
-            "bad_message",
-            "unknown_question",
-            "invalid_choice",
-            "question_closed",
-            "forbidden",
-        ), reply
+        assert reply["code"] in codes, reply
     assert client.close_code is None
     await sleep(0.06)  # stay under 20 frames a second: this is not the rate-limit test
 
@@ -303,12 +310,11 @@ async def test_generated_chat_frames_get_one_answer_and_the_socket_lives(
     room_socket, payload, binary
 ):
     """A room socket answers any frame once (an error, an ack or a pong) and stays open."""
-    room_socket.send_raw(payload, binary=binary)
-    reply = await room_socket.next()
-    while reply["type"] in ("presence", "message"):
-        reply = await room_socket.next()
-    assert reply["type"] in ("error", "message_ack", "pong"), reply
-    if reply["type"] == "error":
-        assert reply["code"] in ("bad_message", "invalid_message"), reply
-    assert room_socket.close_code is None
-    await sleep(0.06)
+    await one_answer(
+        room_socket,
+        payload,
+        binary,
+        news=("presence", "message"),
+        ack="message_ack",
+        codes=("bad_message", "invalid_message"),
+    )
