@@ -95,8 +95,8 @@ def test_a_bug_in_frame_handling_itself_keeps_the_socket():
     assert protocol.state == protocol.STATE_OPEN
 
 
-def test_frames_held_back_during_hello_skip_what_hello_carried():
-    """A batch that came while hello was read is opened; messages hello had are dropped."""
+def test_a_chat_socket_skips_the_messages_its_hello_carried():
+    """Older messages are dropped; a batch straddling hello is opened, a newer one kept whole."""
     from iclicker.ws.chat_sockets import RoomSocket
     from iclicker.ws.messages import prepared_frame
 
@@ -119,7 +119,9 @@ def test_frames_held_back_during_hello_skip_what_hello_carried():
     batch = {"type": "batch", "messages": [message(6), message(7), message(8)]}
     presence = {"type": "presence", "online": ["a"]}
     held = [(batch, prepared_frame(batch)), (presence, b"p"), (message(9), b"m9")]
-    kept = socket.after_hello(held)
+    kept = [fresh for message, encoded in held for fresh in socket._news(message, encoded)]
     assert [m["type"] for m, _ in kept] == ["message", "presence", "message"]
     assert [m["message"]["id"] for m, _ in kept if m["type"] == "message"] == [8, 9]
     assert kept[0][1] == prepared_frame(message(8))
+    newer = {"type": "batch", "messages": [message(10), message(11)]}
+    assert socket._news(newer, b"frames") == [(newer, b"frames")]

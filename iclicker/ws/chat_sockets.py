@@ -60,11 +60,9 @@ class ChannelSocket(AppSocket):
             "online": channels.online(self.channel),
         }
 
-    def after_hello(self, frames: list[tuple[dict, Any]]) -> list[tuple[dict, Any]]:
-        return [fresh for message, encoded in frames for fresh in self._news(message, encoded)]
-
     def deliver(self, message: dict[str, Any], encoded: bytes) -> None:
-        """Skip messages ``hello`` carried, also those published just after it was sent."""
+        """Skip the messages ``hello`` carried: those held back while it was read, and those
+        published (in a busy room up to 20 ms late) just after it was sent."""
         if self._early is not None:
             super().deliver(message, encoded)  # held back until hello is out
             return

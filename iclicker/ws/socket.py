@@ -123,10 +123,6 @@ class AppSocket(WebSocketServerProtocol):
         """The first frame (None: the socket closed itself instead)."""
         raise NotImplementedError
 
-    def after_hello(self, frames: list[tuple[dict, Any]]) -> list[tuple[dict, Any]]:
-        """Of the group frames that came while ``hello`` was read, the ones still news."""
-        return frames
-
     async def received(self, message: dict[str, Any]) -> None:
         """Handle one well-formed client message; a DomainError becomes an ``error`` frame."""
         raise NotImplementedError
@@ -183,7 +179,7 @@ class AppSocket(WebSocketServerProtocol):
         if hello is None:
             return
         self.send(hello)
-        for message, encoded in self.after_hello(early):
+        for message, encoded in early:
             self.deliver(message, encoded)
 
     def connectionLost(self, reason: Failure) -> None:
