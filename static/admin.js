@@ -54,13 +54,15 @@
     const remove = Iclicker.element("button", { type: "button", class: "danger" }, `Delete ${room.name}`);
     remove.onclick = async () => {
       if (!confirm(`Delete the room ${room.name} and all its messages?`)) return;
+      let said;
       try {
         await Iclicker.api("DELETE", `/api/rooms/${room.id}`, {});
-        $("rooms-status").textContent = `${room.name} deleted.`;
+        said = `${room.name} deleted.`;
       } catch (error) {
-        $("rooms-status").textContent = error.message;
+        said = error.message;
       }
       await rooms();
+      $("rooms-status").textContent = said;  // once the list shows it
     };
     const action = Iclicker.element("td");
     action.append(remove);
