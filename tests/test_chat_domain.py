@@ -9,8 +9,9 @@ from twisted.internet import reactor
 
 from iclicker.auth.passwords import PasswordHasher
 from iclicker.domain.accounts import User
+from iclicker.domain.admin import user_group
 from iclicker.domain.channels import PRESENCE_INTERVAL, PUBLISH_INTERVAL, Channels
-from iclicker.domain.chat_values import Channel, inbox_group, room_member_group
+from iclicker.domain.chat_values import Channel, inbox_group
 from iclicker.domain.conversations import Conversations
 from iclicker.domain.errors import Conflict, Forbidden, Invalid, NotFound
 from iclicker.domain.rooms import Rooms
@@ -72,7 +73,7 @@ async def test_membership_join_leave_and_the_admin(chat):
     await raises(Conflict, "conflict", rooms.leave(ALICE, room["id"]))
     await rooms.leave(BOB, room["id"])
     assert groups.sent[-1] == (
-        room_member_group(room["id"], BOB.id),
+        user_group(BOB.id),
         {"type": "removed", "room_id": room["id"], "reason": "left"},
     )
     await raises(Forbidden, "not_member", rooms.history(BOB, room["id"], None, None))

@@ -6,6 +6,8 @@ account disabled with ``iclicker-admin`` (another process) is noticed by
 ``DisabledWatcher`` within a few seconds.
 """
 
+import sys
+
 import attrs
 from twisted.application.service import Service
 from twisted.internet.defer import Deferred
@@ -23,8 +25,8 @@ WATCH_INTERVAL = 3.0
 
 
 def user_group(user_id: int) -> str:
-    """Every socket of one account, whatever it is connected to."""
-    return f"user:{user_id}"
+    """Every socket of one account, whatever it is connected to (one string for all)."""
+    return sys.intern(f"user:{user_id}")
 
 
 ACCOUNT_DISABLED = {"type": "account_disabled"}

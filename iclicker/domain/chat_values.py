@@ -4,6 +4,8 @@ Shared by the HTTP API, the chat sockets and the chat domain, so that a Room,
 a Message or a UserCard looks the same wherever it is sent.
 """
 
+import sys
+
 import attrs
 
 from iclicker.domain.accounts import USERNAME_PATTERN
@@ -30,17 +32,12 @@ class Channel:
 
     @property
     def group(self) -> str:
-        """Every socket open on this room or conversation."""
-        return f"{self.kind}:{self.id}"
+        """Every socket open on this room or conversation (one string for all of them)."""
+        return sys.intern(f"{self.kind}:{self.id}")
 
     @property
     def column(self) -> str:
         return "room_id" if self.kind == "room" else "conversation_id"
-
-
-def room_member_group(room_id: int, user_id: int) -> str:
-    """One member's sockets in one room: told when they leave or are banned."""
-    return f"room:{room_id}:user:{user_id}"
 
 
 def inbox_group(user_id: int) -> str:

@@ -14,6 +14,7 @@ from twisted.logger import Logger
 
 from iclicker.auth.passwords import PasswordHasher
 from iclicker.domain.accounts import User
+from iclicker.domain.admin import user_group
 from iclicker.domain.channels import Channels
 from iclicker.domain.chat_values import (
     Channel,
@@ -23,7 +24,6 @@ from iclicker.domain.chat_values import (
     check_room_name,
     find_user,
     room_json,
-    room_member_group,
 )
 from iclicker.domain.errors import Conflict, Forbidden, NotFound
 from iclicker.groups.interface import IGroups
@@ -149,9 +149,9 @@ class Rooms:
             raise NotFound("That user is not banned from this room.")
 
     def _removed(self, room_id: int, user_id: int, reason: str) -> None:
+        """Tell the user's sockets; those on this room close (the others ignore it)."""
         self._groups.group_send(
-            room_member_group(room_id, user_id),
-            {"type": "removed", "room_id": room_id, "reason": reason},
+            user_group(user_id), {"type": "removed", "room_id": room_id, "reason": reason}
         )
 
     async def history(

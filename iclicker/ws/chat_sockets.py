@@ -14,7 +14,6 @@ from iclicker.domain.chat_values import (
     card_json,
     inbox_group,
     room_json,
-    room_member_group,
 )
 from iclicker.domain.conversations import Conversation, Conversations
 from iclicker.domain.rooms import Rooms, room_channel
@@ -103,12 +102,11 @@ class RoomSocket(ChannelSocket):
             raise Refused(404, "no such room")
         self._room = await self.factory.domain.rooms.member_room(user, room_id)
         self.channel = room_channel(room_id)
-
-    def groups(self) -> tuple[str, ...]:
-        return (*super().groups(), room_member_group(self._room.id, self.user.id))
+        self.room_id = room_id
 
     def greeting(self) -> dict[str, Any]:
-        return {"room": room_json(self._room)}
+        room, self._room = self._room, None  # not kept for the socket's lifetime
+        return {"room": room_json(room)}
 
     async def received(self, message: dict[str, Any]) -> None:
         client_id = message.get("client_id")

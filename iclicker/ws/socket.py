@@ -101,6 +101,9 @@ class AppSocket(WebSocketServerProtocol):
     """The endpoint's client messages (``ping`` is everyone's) and their fields."""
 
     user: User | None = None
+    room_id: int | None = None
+    """The chat room this socket is on, if any: a closing message about another room
+    (``removed`` reaches all of an account's sockets) is not for it."""
     _groups: tuple[str, ...] = ()
     """The groups joined at open, left again at close."""
     _early: list | None = None
@@ -205,12 +208,15 @@ class AppSocket(WebSocketServerProtocol):
                 self.close_with(CLOSE_TRY_AGAIN, "too busy; reconnect")
             self._early.append((message, encoded))
             return
+        kind = message["type"]
+        closing = CLOSING_MESSAGES.get(kind)
+        if closing is not None and message.get("room_id", self.room_id) != self.room_id:
+            return
         self.sendData(encoded)
-        if message["type"] == "batch":
+        if kind == "batch":
             for inner in message["messages"]:
                 self.delivered(inner)
             return
-        closing = CLOSING_MESSAGES.get(message["type"])
         if closing is not None:
             self.close_with(*closing)
         else:

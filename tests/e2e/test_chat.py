@@ -156,6 +156,7 @@ async def test_a_banned_member_is_closed_out_and_cannot_rejoin(server):
     room = await new_room(alice, "Moderated", key="letmein")
     await bob.post(f"/api/rooms/{room['id']}/join", {"key": "letmein"})
     socket, _ = await room_socket(server, bob, room["id"])
+    elsewhere, _ = await room_socket(server, bob, (await new_room(bob, "Bob's own"))["id"])
 
     refused = await carol.post(f"/api/rooms/{room['id']}/bans", {"username": "bob"})
     assert (refused.code, error_code(refused)) == (403, "forbidden")
@@ -167,6 +168,8 @@ async def test_a_banned_member_is_closed_out_and_cannot_rejoin(server):
     removed = await socket.next_of("removed")
     assert removed == {"type": "removed", "room_id": room["id"], "reason": "banned"}
     assert await socket.wait_closed() == 4003
+    elsewhere.send({"type": "ping"})
+    assert (await elsewhere.next_of("pong")) and elsewhere.close_code is None, "other rooms stay"
     again = await bob.post(f"/api/rooms/{room['id']}/join", {"key": "letmein"})
     assert (again.code, error_code(again)) == (403, "banned")
     assert await handshake_status(server, f"/ws/rooms/{room['id']}", bob) == 403
