@@ -51,7 +51,7 @@ class User:
 
 
 def may_manage(user: User, owner_id: int) -> bool:
-    """Its owner and site admins run a course or a lecture."""
+    """Its owner and site admins run a course, a lecture or a chat room."""
     return user.id == owner_id or user.role == "admin"
 
 

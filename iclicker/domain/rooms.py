@@ -13,7 +13,7 @@ from twisted.internet.interfaces import IReactorTime
 from twisted.logger import Logger
 
 from iclicker.auth.passwords import PasswordHasher
-from iclicker.domain.accounts import User
+from iclicker.domain.accounts import User, may_manage
 from iclicker.domain.admin import user_group
 from iclicker.domain.channels import Channels
 from iclicker.domain.chat_values import (
@@ -103,7 +103,7 @@ class Rooms:
     async def _moderated(self, user: User, room_id: int) -> RoomRow:
         """The room, if ``user`` is its admin or a site admin (403 ``forbidden`` otherwise)."""
         room = await self.room(user, room_id)
-        if room.admin_id != user.id and user.role != "admin":
+        if not may_manage(user, room.admin_id):
             raise Forbidden("Only the room's admin can do that.")
         return room
 

@@ -6,6 +6,7 @@ The pages are shells: their scripts drive the chat API and sockets.
 from klein import Klein
 from twisted.web.server import Request
 
+from iclicker.domain.accounts import may_manage
 from iclicker.domain.conversations import Conversations
 from iclicker.domain.errors import Forbidden
 from iclicker.domain.rooms import Rooms
@@ -34,7 +35,7 @@ class ChatPages:
         room = await self._rooms.room(user, room_id)
         if not room.member:
             raise Forbidden("Join this room on the rooms page first.", "not_member")
-        moderate = room.admin_id == user.id or user.role == "admin"
+        moderate = may_manage(user, room.admin_id)
         chat = {
             "kind": "room",
             "id": room.id,

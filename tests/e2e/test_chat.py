@@ -103,6 +103,8 @@ async def test_room_rules_names_admin_and_history_pages(server):
         assert (await bob.post("/api/rooms", bad)).code == 400, bad
     assert (await alice.post(f"/api/rooms/{room['id']}/leave", {})).code == 409
     assert (await bob.post("/api/rooms/999/join", {})).code == 404
+    for path in ("999", "x", "%C2%B2", "1" * 20):
+        assert await handshake_status(server, f"/ws/rooms/{path}", alice) == 404, path
 
     socket, _ = await room_socket(server, alice, room["id"])
     for number in range(7):
