@@ -29,3 +29,14 @@ def clock() -> Clock:
     clock = Clock()
     clock.advance(1_000_000)
     return clock
+
+
+@pytest.fixture
+def redis_server(tmp_path_factory):
+    """A real redis-server of the test's own on a free loopback port."""
+    from servers import RedisServer
+
+    running = RedisServer(tmp_path_factory.mktemp("redis"))
+    running.start()
+    yield running
+    running.kill()

@@ -1,9 +1,13 @@
-"""Stand-ins for unit tests of one piece: a group registry that records, users without bcrypt."""
+"""Stand-ins for unit tests of one piece: group registries (recording, or linking simulated
+processes), users without bcrypt."""
+
+import json
 
 from zope.interface import implementer
 
 from iclicker.domain.accounts import User
-from iclicker.groups.interface import IGroups
+from iclicker.groups.interface import IGroupMember, IGroups
+from iclicker.groups.memory import MemoryGroups
 from iclicker.store.db import connect
 
 
@@ -15,6 +19,8 @@ class RecordingGroups:
 
     def __init__(self) -> None:
         self.sent: list[tuple[str, dict]] = []
+        self.told: list[tuple[str, dict]] = []
+        """What went to the other processes only."""
 
     def group_add(self, group, member) -> None:
         pass
@@ -24,6 +30,11 @@ class RecordingGroups:
 
     def group_send(self, group, message) -> None:
         self.sent.append((group, message))
+
+    local_send = group_send
+
+    def others_send(self, group, message) -> None:
+        self.told.append((group, message))
 
     def of_type(self, kind: str) -> list[tuple[str, dict]]:
         return [(group, message) for group, message in self.sent if message["type"] == kind]
@@ -39,3 +50,46 @@ def add_users(path: str, users: list[User]) -> None:
             (user.id, user.username, user.username.casefold(), user.display_name, user.role),
         )
     connection.close()
+
+
+class Processes:
+    """The group registries of several simulated processes on one bus, as Redis links them.
+
+    What one process sends to the others reaches their members as JSON
+    (tuples become lists), the way it would come out of Redis.
+    """
+
+    def __init__(self, count: int) -> None:
+        self.registries = [ProcessGroups(self) for _ in range(count)]
+
+
+class ProcessGroups(MemoryGroups):
+    def __init__(self, bus: Processes) -> None:
+        super().__init__(lambda message: message)
+        self._bus = bus
+
+    def group_send(self, group, message) -> None:
+        self.local_send(group, message)
+        self.others_send(group, message)
+
+    def local_send(self, group, message) -> None:
+        MemoryGroups.group_send(self, group, message)
+
+    def others_send(self, group, message) -> None:
+        for peer in self._bus.registries:
+            if peer is not self:
+                peer.local_send(group, json.loads(json.dumps(message)))
+
+
+@implementer(IGroupMember)
+class Inbox:
+    """A group member that keeps what it receives (a socket, for tests of the domain)."""
+
+    def __init__(self) -> None:
+        self.received: list[dict] = []
+
+    def deliver(self, message, encoded) -> None:
+        self.received.append(message)
+
+    def of_type(self, kind: str) -> list[dict]:
+        return [message for message in self.received if message["type"] == kind]

@@ -26,6 +26,11 @@ def instructor_group(lecture_id: int) -> str:
     return f"lecture:{lecture_id}:instructors"
 
 
+def lecture_sync_group(lecture_id: int) -> str:
+    """Where the processes serving a lecture tell each other's replicas what changed."""
+    return f"lecture:{lecture_id}:sync"
+
+
 def iso_time(timestamp: float, timespec: str = "seconds") -> str:
     moment = datetime.fromtimestamp(timestamp, UTC)
     return moment.isoformat(timespec=timespec).replace("+00:00", "Z")

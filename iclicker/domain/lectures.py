@@ -1,10 +1,13 @@
 """Live lectures: join codes, questions, answers, tallies and the end of a lecture.
 
-The database is the truth; ``LiveLecture`` is this process's cache of an open
-lecture's current question, answers and connected students, rebuilt from the
-database on first use (so a restarted server resumes where it stopped).
-Everything a socket should see is published to groups; this module never
-touches a socket.
+The database is the truth; ``LiveLecture`` is this process's replica of an
+open lecture's current question and answers, loaded from the database on
+first use (so a restarted server resumes where it stopped). When several
+processes serve one lecture, each tells the others what changed through the
+lecture's sync group (questions opened, closed and revealed, answers
+recorded, the end), and who is connected through a ``PresenceBoard``; every
+process then sends its own instructors the tally of its replica. Everything a
+socket should see is published to groups; this module never touches a socket.
 """
 
 import secrets
@@ -16,6 +19,7 @@ from twisted.internet.defer import Deferred
 from twisted.internet.interfaces import IReactorTime
 from twisted.logger import Logger
 from twisted.python.failure import Failure
+from zope.interface import implementer
 
 from iclicker.domain.accounts import User, may_manage, require_teacher
 from iclicker.domain.batch_writer import BatchWriter
@@ -27,11 +31,13 @@ from iclicker.domain.lecture_values import (
     full_counts,
     instructor_group,
     lecture_group,
+    lecture_sync_group,
     parse_join_code,
     question_json,
 )
-from iclicker.domain.live import LiveLecture
-from iclicker.groups.interface import IGroups
+from iclicker.domain.live import LiveLecture, question_from_state, question_state
+from iclicker.domain.presence import PresenceBoard
+from iclicker.groups.interface import IGroupMember, IGroups
 from iclicker.store.lectures import (
     Answer,
     ClosedQuestion,
@@ -45,8 +51,21 @@ from iclicker.store.lectures import (
 TALLY_INTERVAL = 0.1
 
 
+@attrs.define
+class _Loading:
+    """A lecture being read from the database: who waits for it, what others said meanwhile."""
+
+    waiters: list[Deferred] = attrs.field(factory=list)
+    changes: list[dict] = attrs.field(factory=list)
+
+
+@implementer(IGroupMember)
 class Lectures(Service):
-    """Drives lectures for instructors and records students' answers."""
+    """Drives lectures for instructors and records students' answers.
+
+    It is also the member of each open lecture's sync group in this process,
+    receiving what the other processes changed.
+    """
 
     log = Logger()
 
@@ -64,12 +83,18 @@ class Lectures(Service):
         self._groups = groups
         self._clock = clock
         self._live: dict[int, LiveLecture] = {}
-        self._loading: dict[int, list[Deferred]] = {}
+        self._loading: dict[int, _Loading] = {}
+        self._presence = PresenceBoard(groups, clock, self._presence_changed)
+
+    def startService(self) -> None:
+        super().startService()
+        self._presence.startService()
 
     def stopService(self) -> Deferred:
         super().stopService()
         for live in self._live.values():
             self._cancel_tally(live)
+        self._presence.stopService()
         return Deferred.fromCoroutine(self._drain())
 
     async def _drain(self) -> None:
@@ -118,7 +143,7 @@ class Lectures(Service):
         live = await self._live_for(lecture.id)
         if live is None:
             return lecture, None, 0
-        return live.lecture, live.question, len(live.present)
+        return live.lecture, live.question, self._presence.count(lecture_group(lecture.id))
 
     async def results(
         self, user: User, lecture_id: int
@@ -149,13 +174,12 @@ class Lectures(Service):
             raise Conflict("The lecture has ended.") from None
         if previous is not None:
             self._publish_closed(live, previous)
-        live.question, live.answers, live.counts = question, {}, Counter()
-        live.last_closed = None
+        self._tell_others(live, {"type": "question", "question": question_state(question)})
+        self._opened(live, question)
         self._groups.group_send(
             lecture_group(lecture_id),
             {"type": "question", "question": question_json(question, with_correct=False)},
         )
-        self._schedule_tally(live)
         return question
 
     async def close(self, user: User, lecture_id: int, question_id: int) -> ClosedQuestion:
@@ -163,10 +187,10 @@ class Lectures(Service):
         question = await self._store.question(question_id)
         if question is None or question.lecture_id != lecture_id:
             raise NotFound("No such question.")
+        live = await self._live_for(lecture.id)
         closed = await self._store.close_question(question, self._clock.seconds())
         if closed is None:
             raise Conflict("The question is not open.")
-        live = self._live.get(lecture.id)
         if live is not None:
             self._publish_closed(live, closed)
             self._schedule_tally(live)
@@ -186,11 +210,12 @@ class Lectures(Service):
             raise Conflict("Close the question before revealing its answer.")
         if question.correct is None:
             raise Conflict("This question has no correct answer to reveal.")
+        live = await self._live_for(lecture_id)
         await self._store.reveal(question_id, self._clock.seconds())
         question = attrs.evolve(question, revealed=True)
-        live = self._live.get(lecture_id)
-        if live is not None and live.last_closed and live.last_closed.question.id == question_id:
-            live.last_closed = attrs.evolve(live.last_closed, question=question)
+        if live is not None:
+            self._tell_others(live, {"type": "revealed", "question_id": question_id})
+            self._revealed(live, question_id)
         self._groups.group_send(
             instructor_group(lecture_id),
             {"type": "answer_revealed", "question_id": question_id, "correct": question.correct},
@@ -199,14 +224,15 @@ class Lectures(Service):
 
     async def end(self, user: User, lecture_id: int) -> LectureRow:
         lecture = await self.owned(user, lecture_id)
+        live = await self._live_for(lecture_id)
         ended, closed = await self._store.end(lecture_id, self._clock.seconds())
         if not ended:
             raise Conflict("The lecture has already ended.")
-        live = self._live.pop(lecture_id, None)
         if live is not None:
-            self._cancel_tally(live)
             if closed is not None:
                 self._publish_closed(live, closed)
+            self._tell_others(live, {"type": "ended"})
+            self._forget(lecture_id)
         self._groups.group_send(
             lecture_group(lecture_id), {"type": "lecture_ended", "lecture_id": lecture_id}
         )
@@ -268,19 +294,21 @@ class Lectures(Service):
         campus network, with ``--allow-net``); it is written in batches, and
         a student reconnecting after a crash is recorded again.
         """
-        if role == "student":
-            if user_id not in live.present:
-                self._record_attendance(live.lecture.id, user_id)
-            live.present[user_id] += 1
+        if role == "student" and self._presence.add(lecture_group(live.lecture.id), user_id):
+            self._record_attendance(live.lecture.id, user_id)
         self._schedule_tally(live)
 
     def disconnected(self, live: LiveLecture, user_id: int, role: str) -> None:
-        if role != "student":
+        """A socket went away; one of a replica since replaced (or ended) counts no more."""
+        if role != "student" or self._live.get(live.lecture.id) is not live:
             return
-        live.present[user_id] -= 1
-        if live.present[user_id] <= 0:
-            del live.present[user_id]
+        if self._presence.remove(lecture_group(live.lecture.id), user_id):
             self._schedule_tally(live)
+
+    def forget_all(self) -> None:
+        """Drop every replica, to be loaded afresh (after missing the others' changes)."""
+        for lecture_id in list(self._live):
+            self._forget(lecture_id)
 
     def _record_attendance(self, lecture_id: int, user_id: int) -> None:
         try:
@@ -291,13 +319,20 @@ class Lectures(Service):
         written.addErrback(lambda failure: self.log.failure("Recording attendance", failure))
 
     async def answer(self, live: LiveLecture, user_id: int, question_id: int, choice: str) -> None:
-        """Record a student's answer; returns once it is committed to the database."""
+        """Record a student's answer; returns once it is committed to the database.
+
+        The answer is checked against the replica's open question, or, for
+        one this replica has not heard of yet (asked through another
+        process a moment ago), against the database; the commit itself
+        refuses answers to a question that is no longer open.
+        """
         question = live.question
         if question is None or question.id != question_id:
-            known = await self._store.question(question_id)
-            if known is None or known.lecture_id != live.lecture.id:
+            question = await self._store.question(question_id)
+            if question is None or question.lecture_id != live.lecture.id:
                 raise Invalid("There is no such question in this lecture.", "unknown_question")
-            raise Conflict("That question is closed.", "question_closed")
+            if question.status != "open":
+                raise Conflict("That question is closed.", "question_closed")
         if choice not in question.choices:
             raise Invalid("That is not one of the choices.", "invalid_choice")
         stored = await self._writer.record(
@@ -305,12 +340,64 @@ class Lectures(Service):
         )
         if not stored:
             raise Conflict("That question is closed.", "question_closed")
-        if live.question is question:
-            previous = live.answers.get(user_id)
-            if previous is not None:
-                live.counts[previous] -= 1
-            live.answers[user_id] = choice
-            live.counts[choice] += 1
+        if live.question is not None and live.question.id == question_id:
+            live.record(user_id, choice)
+            live.untold.append((user_id, choice))
+            self._schedule_tally(live)
+
+    # -- what the other processes changed ---------------------------------------------
+
+    def deliver(self, message: dict, encoded: object) -> None:
+        """A change made through another process, to this process's replica."""
+        lecture_id = message["lecture_id"]
+        loading = self._loading.get(lecture_id)
+        if loading is not None:
+            loading.changes.append(message)
+            return
+        live = self._live.get(lecture_id)
+        if live is not None:
+            self._apply(live, message)
+
+    def _apply(self, live: LiveLecture, change: dict) -> None:
+        kind = change["type"]
+        if kind == "answers":
+            if live.question is not None and live.question.id == change["question_id"]:
+                for user_id, choice in change["answers"]:
+                    live.record(user_id, choice)
+                self._schedule_tally(live)
+        elif kind == "question":
+            self._opened(live, question_from_state(change["question"]))
+        elif kind == "closed":
+            question = question_from_state(change["question"])
+            self._closed(live, ClosedQuestion(question, change["counts"]))
+            self._schedule_tally(live)
+        elif kind == "revealed":
+            self._revealed(live, change["question_id"])
+        elif kind == "ended":
+            self._forget(live.lecture.id)
+
+    def _tell_others(self, live: LiveLecture, change: dict) -> None:
+        """Tell the other processes' replicas, answers recorded here first."""
+        self._tell_answers(live)
+        change["lecture_id"] = live.lecture.id
+        self._groups.others_send(lecture_sync_group(live.lecture.id), change)
+
+    def _tell_answers(self, live: LiveLecture) -> None:
+        if live.untold and live.question is not None:
+            answers, live.untold = live.untold, []
+            self._groups.others_send(
+                lecture_sync_group(live.lecture.id),
+                {
+                    "type": "answers",
+                    "lecture_id": live.lecture.id,
+                    "question_id": live.question.id,
+                    "answers": answers,
+                },
+            )
+
+    def _presence_changed(self, topic: str) -> None:
+        live = self._live.get(int(topic.rsplit(":", 1)[1]))
+        if live is not None:
             self._schedule_tally(live)
 
     # -- internals --------------------------------------------------------------
@@ -324,20 +411,26 @@ class Lectures(Service):
         live = self._live.get(lecture_id)
         if live is not None:
             return live
-        waiters = self._loading.get(lecture_id)
-        if waiters is not None:
+        loading = self._loading.get(lecture_id)
+        if loading is not None:
             waiter: Deferred = Deferred()
-            waiters.append(waiter)
+            loading.waiters.append(waiter)
             return await waiter
-        self._loading[lecture_id] = waiters = []
+        # Listen before reading, so no change made elsewhere falls in between.
+        self._loading[lecture_id] = loading = _Loading()
+        self._groups.group_add(lecture_sync_group(lecture_id), self)
         try:
             state = await self._store.live_state(lecture_id)
         except BaseException:
             failure = Failure()
-            for waiter in self._loading.pop(lecture_id):
+            self._groups.group_discard(lecture_sync_group(lecture_id), self)
+            for waiter in self._loading.pop(lecture_id).waiters:
                 waiter.errback(failure)
             raise
-        if state is not None:
+        del self._loading[lecture_id]
+        if state is None:
+            self._groups.group_discard(lecture_sync_group(lecture_id), self)
+        else:
             live = LiveLecture(
                 state.lecture,
                 state.question,
@@ -346,15 +439,45 @@ class Lectures(Service):
                 last_closed=state.last_closed,
             )
             self._live[lecture_id] = live
-        for waiter in self._loading.pop(lecture_id):
+            self._presence.watch(lecture_group(lecture_id))
+            for change in loading.changes:
+                if self._live.get(lecture_id) is live:
+                    self._apply(live, change)
+        for waiter in loading.waiters:
             waiter.callback(live)
         return live
 
+    def _forget(self, lecture_id: int) -> None:
+        live = self._live.pop(lecture_id, None)
+        if live is None:
+            return
+        self._cancel_tally(live)
+        self._groups.group_discard(lecture_sync_group(lecture_id), self)
+        self._presence.forget(lecture_group(lecture_id))
+
+    def _opened(self, live: LiveLecture, question: QuestionRow) -> None:
+        live.question, live.answers, live.counts = question, {}, Counter()
+        live.untold, live.last_closed = [], None
+        self._schedule_tally(live)
+
+    def _closed(self, live: LiveLecture, closed: ClosedQuestion) -> None:
+        if live.question is not None and live.question.id == closed.question.id:
+            live.question, live.answers, live.counts, live.untold = None, {}, Counter(), []
+            live.last_closed = closed
+
+    @staticmethod
+    def _revealed(live: LiveLecture, question_id: int) -> None:
+        closed = live.last_closed
+        if closed is not None and closed.question.id == question_id:
+            question = attrs.evolve(closed.question, revealed=True)
+            live.last_closed = attrs.evolve(closed, question=question)
+
     def _publish_closed(self, live: LiveLecture, closed: ClosedQuestion) -> None:
         question = closed.question
-        if live.question is not None and live.question.id == question.id:
-            live.question, live.answers, live.counts = None, {}, Counter()
-            live.last_closed = closed
+        self._tell_others(
+            live, {"type": "closed", "question": question_state(question), "counts": closed.counts}
+        )
+        self._closed(live, closed)
         self._groups.group_send(
             lecture_group(live.lecture.id),
             {
@@ -371,8 +494,12 @@ class Lectures(Service):
             live.tally_call = self._clock.callLater(TALLY_INTERVAL, self._send_tally, live)
 
     def _send_tally(self, live: LiveLecture) -> None:
+        """Tell the others this process's new answers; show this process's instructors the
+        replica's tally (every process does the same for its own)."""
         live.tally_call = None
-        self._groups.group_send(instructor_group(live.lecture.id), live.tally())
+        self._tell_answers(live)
+        present = self._presence.count(lecture_group(live.lecture.id))
+        self._groups.local_send(instructor_group(live.lecture.id), live.tally(present))
 
     @staticmethod
     def _cancel_tally(live: LiveLecture) -> None:

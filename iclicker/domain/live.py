@@ -1,6 +1,7 @@
 """An open lecture's live state in this process, and the messages built from it."""
 
 from collections import Counter
+from typing import Any
 
 import attrs
 from twisted.internet.interfaces import IDelayedCall
@@ -17,8 +18,8 @@ class LiveLecture:
     question: QuestionRow | None
     answers: dict[int, str]
     counts: Counter
-    present: Counter = attrs.field(factory=Counter)
-    """Student user id -> number of that student's open sockets."""
+    untold: list[tuple[int, str]] = attrs.field(factory=list)
+    """Answers to the open question recorded here that the other processes have not heard."""
     tally_call: IDelayedCall | None = None
     last_closed: ClosedQuestion | None = None
     """The latest question once closed, with its counts, until the next is asked."""
@@ -46,7 +47,7 @@ class LiveLecture:
             )
         return hello
 
-    def tally(self) -> dict:
+    def tally(self, present: int) -> dict:
         """What the instructors' screens show: counts, answered, present."""
         question = self.question
         return {
@@ -54,5 +55,22 @@ class LiveLecture:
             "question_id": question.id if question else None,
             "counts": full_counts(question, self.counts) if question else {},
             "answered": len(self.answers),
-            "present": len(self.present),
+            "present": present,
         }
+
+    def record(self, user_id: int, choice: str) -> None:
+        """Count a student's latest answer to the open question (again, harmlessly)."""
+        previous = self.answers.get(user_id)
+        if previous is not None:
+            self.counts[previous] -= 1
+        self.answers[user_id] = choice
+        self.counts[choice] += 1
+
+
+def question_state(question: QuestionRow) -> dict[str, Any]:
+    """A question as the other processes' replicas receive it."""
+    return attrs.asdict(question)
+
+
+def question_from_state(state: dict[str, Any]) -> QuestionRow:
+    return QuestionRow(**{**state, "choices": tuple(state["choices"])})

@@ -1,4 +1,4 @@
-"""The group registry contract, shared by the in-process and (later) Redis registries."""
+"""The group registry contract, shared by the in-process and the Redis registries."""
 
 from typing import Any
 
@@ -6,7 +6,7 @@ from zope.interface import Attribute, Interface
 
 
 class IGroupMember(Interface):
-    """Something that can receive group messages: in practice one WebSocket."""
+    """Something that can receive group messages: a WebSocket, or a domain service's replica."""
 
     def deliver(message: dict[str, Any], encoded: Any) -> None:
         """Receive ``message``, already encoded once for all members as ``encoded``."""
@@ -15,8 +15,9 @@ class IGroupMember(Interface):
 class IGroups(Interface):
     """Membership of named groups and fan-out of messages to them.
 
-    The domain only ever calls ``group_send``; the socket layer adds and
-    discards members as sockets open and close.
+    A group spans every process of the server. The domain calls the three
+    sends; the socket layer (and a domain service keeping a replica of
+    shared state) adds and discards members.
     """
 
     encode = Attribute("Callable turning a message dict into what members send.")
@@ -28,4 +29,19 @@ class IGroups(Interface):
         """Stop ``member`` receiving ``group``'s messages; unknown members are ignored."""
 
     def group_send(group: str, message: dict[str, Any]) -> None:
-        """Deliver ``message`` to every current member of ``group``, encoding it once."""
+        """Deliver ``message`` to every member of ``group`` in every process, encoding it once
+        per process."""
+
+    def local_send(group: str, message: dict[str, Any]) -> None:
+        """Deliver ``message`` to this process's members of ``group`` only.
+
+        For what each process computes from its own replica (a tally, a
+        presence list): every process sends its own members the same thing.
+        """
+
+    def others_send(group: str, message: dict[str, Any]) -> None:
+        """Deliver ``message`` to the members of ``group`` in the other processes only.
+
+        How a process tells the others' replicas what changed here; with one
+        process there is nobody to tell.
+        """

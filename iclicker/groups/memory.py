@@ -17,16 +17,25 @@ class MemoryGroups:
         self.encode = encode
         self._members: dict[str, set[IGroupMember]] = {}
 
-    def group_add(self, group: str, member: IGroupMember) -> None:
-        self._members.setdefault(group, set()).add(member)
-
-    def group_discard(self, group: str, member: IGroupMember) -> None:
+    def group_add(self, group: str, member: IGroupMember) -> bool:
+        """Add ``member``; True if it is the group's first member here."""
         members = self._members.get(group)
         if members is None:
-            return
+            self._members[group] = {member}
+            return True
+        members.add(member)
+        return False
+
+    def group_discard(self, group: str, member: IGroupMember) -> bool:
+        """Discard ``member``; True if that left the group without members here."""
+        members = self._members.get(group)
+        if members is None:
+            return False
         members.discard(member)
-        if not members:
-            del self._members[group]
+        if members:
+            return False
+        del self._members[group]
+        return True
 
     def group_send(self, group: str, message: dict[str, Any]) -> None:
         members = self._members.get(group)
@@ -42,3 +51,12 @@ class MemoryGroups:
                 self.log.failure(
                     "Delivering {type} to {group} failed", type=message.get("type"), group=group
                 )
+
+    local_send = group_send
+
+    def others_send(self, group: str, message: dict[str, Any]) -> None:
+        """There are no other processes."""
+
+    def groups(self) -> list[str]:
+        """Every group with members here."""
+        return list(self._members)
