@@ -27,3 +27,5 @@ class Config:
     """Believe X-Forwarded-For / X-Forwarded-Proto from a reverse proxy in front."""
     max_send_buffer: int = DEFAULT_SEND_BUFFER
     """Bytes a WebSocket client may leave unread before it is dropped."""
+    redis_url: str | None = None
+    """``redis://…`` shared by the processes that act as one server; None: in-process groups."""

@@ -21,7 +21,9 @@ from iclicker.domain.lectures import Lectures
 from iclicker.domain.photos import PhotoFiles
 from iclicker.domain.profiles import Profiles
 from iclicker.domain.rooms import Rooms
+from iclicker.groups.interface import IGroups
 from iclicker.groups.memory import MemoryGroups
+from iclicker.groups.redis import RedisAddress, RedisGroups
 from iclicker.secret import load_or_create_secret, secret_path
 from iclicker.store.chat import ChatStore
 from iclicker.store.courses import CourseStore
@@ -86,6 +88,14 @@ class OrderedStop(MultiService):
             await maybeDeferred(child.stopService)
 
 
+def _group_registry(config: Config, reactor) -> tuple[IGroups, RedisGroups | None]:
+    """In-process groups, or Redis-backed ones shared with other processes (``--redis``)."""
+    if config.redis_url is None:
+        return MemoryGroups(prepared_frame), None
+    redis = RedisGroups(prepared_frame, RedisAddress.parse(config.redis_url), reactor)
+    return redis, redis
+
+
 def build_service(config: Config, reactor) -> MultiService:
     """Everything ``twistd iclicker`` runs, as one service.
 
@@ -107,7 +117,9 @@ def build_service(config: Config, reactor) -> MultiService:
     Sweeper(session_store, reactor).setServiceParent(root)
     user_store = UserStore(database)
     accounts = Accounts(user_store, session_store, hasher, reactor)
-    groups = MemoryGroups(prepared_frame)
+    groups, redis = _group_registry(config, reactor)
+    if redis is not None:
+        redis.setServiceParent(root)
     site_admin = SiteAdmin(user_store, groups, reactor)
     DisabledWatcher(user_store, groups, reactor).setServiceParent(root)
 
@@ -118,7 +130,7 @@ def build_service(config: Config, reactor) -> MultiService:
     uploads.setServiceParent(root)
     run_in_thread = uploads.run
 
-    courses = Courses(CourseStore(database), run_in_thread, reactor)
+    courses = Courses(CourseStore(database), run_in_thread, reactor, groups)
     lectures = Lectures(LectureStore(database), groups, reactor, courses)
     lectures.setServiceParent(root)
 
@@ -139,13 +151,20 @@ def build_service(config: Config, reactor) -> MultiService:
         "dm": SocketFactory(ConversationSocket, context, chat),
         "contacts": SocketFactory(InboxSocket, context, chat),
     }
-    SocketsService(tracker, reactor).setServiceParent(root)
+    sockets_service = SocketsService(tracker, reactor)
+    sockets_service.setServiceParent(root)
+    if redis is not None:
+        # Changes made elsewhere while Redis was away never reached this
+        # process (or this process's never reached the others): clients
+        # reconnect and get a fresh hello.
+        redis.on_resync(sockets_service.reconnect_everyone)
+        redis.on_resync(lectures.forget_all)
 
     kit = PageKit(Templates(), CsrfTokens(secret, guards), sessions)
     app = make_app()
     not_found = ErrorResource(kit, 404, "not_found", "There is nothing at this address.")
     websockets = {name: WebSocketResource(factory) for name, factory in sockets.items()}
-    CoreRoutes(database, websockets, guards, not_found).install(app)
+    CoreRoutes(database, websockets, guards, not_found, redis).install(app)
     AccountsApi(accounts, sessions, guards).install(app)
     LecturesApi(lectures, sessions, guards).install(app)
     CoursesApi(courses, sessions, guards, run_in_thread).install(app)

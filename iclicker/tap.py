@@ -18,6 +18,7 @@ from iclicker.config import (
     DEFAULT_SEND_BUFFER,
     Config,
 )
+from iclicker.groups.redis import RedisAddress
 
 
 def parse_origin(value: str) -> str:
@@ -125,7 +126,10 @@ class Options(usage.Options):
             raise usage.UsageError(f"--port {self['port']!r}: {error}") from None
         self["port"] = with_backlog(self["port"])
         if self["redis"] is not None:
-            raise usage.UsageError("--redis is not available in this version of iclicker")
+            try:
+                RedisAddress.parse(self["redis"])
+            except ValueError as error:
+                raise usage.UsageError(f"--redis {self['redis']!r}: {error}") from None
         if "://" in self["db"]:
             raise usage.UsageError("--db takes a SQLite file path; PostgreSQL is not available yet")
         directory = os.path.dirname(os.path.abspath(self["db"]))
@@ -148,6 +152,7 @@ class Options(usage.Options):
             bcrypt_rounds=self["bcrypt-rounds"],
             trust_proxy=bool(self["trust-proxy"]),
             max_send_buffer=self["max-send-buffer"],
+            redis_url=self["redis"],
         )
 
 

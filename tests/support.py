@@ -68,9 +68,9 @@ def loopback_endpoint(host: str, port: int):
 class User:
     """One browser-like HTTP client with its own cookie jar."""
 
-    def __init__(self, server: Server) -> None:
+    def __init__(self, server: Server, cookies: CookieJar | None = None) -> None:
         self.server = server
-        self.cookies = CookieJar()
+        self.cookies = CookieJar() if cookies is None else cookies
         self._pool = HTTPConnectionPool(reactor, persistent=False)
         self.http = HTTPClient(Agent(reactor, pool=self._pool), cookiejar=self.cookies)
 
@@ -320,12 +320,14 @@ class TwistdProcess:
     """A ``twistd iclicker`` process, driven without the reactor (for blocking clients:
     Playwright, requests), that can be killed and started again on the same port."""
 
-    def __init__(self, workdir) -> None:
+    def __init__(self, workdir, *extra: str, db_path: str | None = None, name: str = "twistd"):
         self.workdir = workdir
-        self.db_path = str(workdir / "iclicker.sqlite3")
+        self.db_path = db_path or str(workdir / "iclicker.sqlite3")
+        self.extra = extra
         self.base = f"http://127.0.0.1:{free_port()}"
         self.process = None
-        self.log = open(workdir / "twistd.log", "ab")
+        self.log_path = workdir / f"{name}.log"
+        self.log = open(self.log_path, "ab")
 
     def start(self) -> None:
         twistd = shutil.which("twistd", path=os.path.dirname(sys.executable)) or "twistd"
@@ -342,6 +344,7 @@ class TwistdProcess:
                 self.db_path,
                 "--bcrypt-rounds",
                 "4",
+                *self.extra,
             ],
             cwd=self.workdir,
             stdout=self.log,
@@ -355,7 +358,7 @@ class TwistdProcess:
                         return
             except OSError:
                 if time.monotonic() > deadline or self.process.poll() is not None:
-                    raise AssertionError((self.workdir / "twistd.log").read_text()) from None
+                    raise AssertionError(self.log_path.read_text()) from None
                 time.sleep(0.1)
 
     def kill(self) -> None:

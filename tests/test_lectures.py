@@ -50,7 +50,7 @@ def lectures(database, groups, clock):
 def new_lectures(database, groups, clock) -> Lectures:
     """The lecture domain as the service builds it, over ``database``."""
     store = LectureStore(database)
-    courses = Courses(CourseStore(database), run_here, clock)
+    courses = Courses(CourseStore(database), run_here, clock, groups)
     return Lectures(store, groups, clock, courses)
 
 

@@ -1,14 +1,16 @@
 """The Redis group registry against a real redis-server: two registries are two processes."""
 
+import subprocess
+
 import pytest
 import pytest_twisted
+from test_groups import Recorder, counting_encoder
 from twisted.internet import reactor
 from twisted.internet.task import deferLater
 from zope.interface.verify import verifyObject
 
 from iclicker.groups.interface import IGroups
 from iclicker.groups.redis import RedisAddress, RedisGroups
-from test_groups import Recorder, counting_encoder
 
 
 async def eventually(condition, timeout: float = 5.0) -> None:
@@ -51,7 +53,9 @@ async def subscribed(sender, group: str, probe: Recorder) -> None:
 
 def test_address_parsing():
     """URLs give host, port, database and credentials; anything else is refused."""
-    assert RedisAddress.parse("redis://cache.example:6390/2") == RedisAddress("cache.example", 6390, 2)
+    assert RedisAddress.parse("redis://cache.example:6390/2") == RedisAddress(
+        "cache.example", 6390, 2
+    )
     assert RedisAddress.parse("redis://:s%40cret@localhost") == RedisAddress(
         "localhost", 6379, 0, password="s@cret"
     )
@@ -144,10 +148,10 @@ async def test_databases_are_separate_servers(redis_server):
 @pytest_twisted.ensureDeferred
 async def test_redis_restarting_keeps_local_delivery_and_recovers(pair, redis_server):
     """While Redis is away each process serves its own members; when it returns the
-    subscriptions come back by themselves and ``recovered`` callbacks run."""
+    subscriptions come back by themselves and ``resync`` callbacks run."""
     a, b = pair
     recovered = []
-    b.on_recovered(lambda: recovered.append("b"))
+    b.on_resync(lambda: recovered.append("b"))
     here, there = Recorder(), Recorder()
     a.group_add("lecture:9", here)
     b.group_add("lecture:9", there)
@@ -160,8 +164,33 @@ async def test_redis_restarting_keeps_local_delivery_and_recovers(pair, redis_se
 
     redis_server.start()
     await eventually(lambda: a.connected and b.connected, timeout=10)
-    assert recovered == ["b"]
+    assert "b" in recovered
     await subscribed(a, "lecture:9", there)
     a.group_send("lecture:9", {"type": "after"})
     await eventually(lambda: there.received)
     assert [kind for kind, _ in there.received] == ["after"]
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_process_that_lost_publications_makes_the_others_resync(pair, redis_server):
+    """Only A's publishing connection drops (subscriptions stay): what A sent meanwhile
+    never reached B, so once A can publish again B is told to resync, and A is not."""
+    a, b = pair
+    resyncs = []
+    a.on_resync(lambda: resyncs.append("a"))
+    b.on_resync(lambda: resyncs.append("b"))
+    there = Recorder()
+    b.group_add("lecture:3", there)
+    await subscribed(a, "lecture:3", there)
+
+    subprocess.run(
+        ["redis-cli", "-p", str(redis_server.port), "CLIENT", "KILL", "TYPE", "normal"],
+        check=True,
+        capture_output=True,
+    )
+    await eventually(lambda: not a.connected)
+    a.group_send("lecture:3", {"type": "lost"})
+    await eventually(lambda: resyncs, timeout=10)
+
+    assert resyncs == ["b"]
+    assert there.received == []

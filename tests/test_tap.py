@@ -65,7 +65,8 @@ def test_repeatable_options_accumulate(tmp_path):
         (["--origin", "https://x.edu/path"], "no path"),
         (["--db", "/no/such/dir/x.sqlite3"], "no directory"),
         (["--db", "postgresql://u@h:5432/db"], "PostgreSQL"),
-        (["--redis", "redis://localhost:6379"], "--redis"),
+        (["--redis", "redis://localhost:6379/db"], "--redis"),
+        (["--redis", "localhost:6379"], "--redis"),
     ],
 )
 def test_bad_values_are_usage_errors(argv, words):

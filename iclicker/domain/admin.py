@@ -128,4 +128,5 @@ class DisabledWatcher(Service):
     async def _close_disabled(self) -> None:
         since, self._since = self._since, self._clock.seconds()
         for user_id in await self._users.disabled_since(since - WATCH_INTERVAL):
-            self._groups.group_send(user_group(user_id), ACCOUNT_DISABLED)
+            # Every process watches for its own sockets.
+            self._groups.local_send(user_group(user_id), ACCOUNT_DISABLED)

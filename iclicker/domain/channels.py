@@ -4,12 +4,12 @@ A message is group-committed (``BatchWriter``), acknowledged to its sender,
 and only then published to the channel's group, so nobody ever sees a
 message that a crash could lose. A message after a quiet spell goes out at
 once; in a busy spell the messages of the next 20 ms go out together (a
-``batch``), so each socket gets them in one write. Presence (who has the channel open) is this
-process's count of open sockets per user; its broadcasts are coalesced so
-that a thousand students opening a room do not cost a million frames.
+``batch``), so each socket gets them in one write. Presence (who has the
+channel open, in any process) is kept on a ``PresenceBoard``; each process
+sends its own sockets the list, coalesced so that a thousand students opening
+a room do not cost a million frames.
 """
 
-from collections import Counter
 from collections.abc import Callable
 
 from twisted.application.service import Service
@@ -25,6 +25,7 @@ from iclicker.domain.chat_values import (
     message_json,
 )
 from iclicker.domain.errors import Forbidden
+from iclicker.domain.presence import PresenceBoard
 from iclicker.groups.interface import IGroups
 from iclicker.store.chat import ChatStore, NewMessage, StoredMessage
 
@@ -50,14 +51,21 @@ class Channels(Service):
         self._outgoing: dict[Channel, list[dict]] = {}
         self._flush_call: IDelayedCall | None = None
         self._last_flush = float("-inf")
-        self._online: dict[Channel, Counter[str]] = {}
+        self._presence = PresenceBoard(groups, clock, self._heard_presence)
+        self._watched: dict[str, Channel] = {}
+        """Channels with sockets here, by group name (the presence topic)."""
         self._presence_calls: dict[Channel, IDelayedCall] = {}
+
+    def startService(self) -> None:
+        super().startService()
+        self._presence.startService()
 
     def stopService(self) -> Deferred:
         super().stopService()
         for call in self._presence_calls.values():
             call.cancel()
         self._presence_calls.clear()
+        self._presence.stopService()
         return Deferred.fromCoroutine(self._writer.drain())
 
     async def post(
@@ -119,40 +127,45 @@ class Channels(Service):
     # -- presence ------------------------------------------------------------------
 
     def online(self, channel: Channel) -> list[str]:
-        """Who has this channel open in this process now, by username."""
-        return sorted(self._online.get(channel, ()), key=str.casefold)
+        """Who has this channel open now, in any process, by username."""
+        return sorted(self._presence.here(channel.group), key=str.casefold)
 
     def opened(self, channel: Channel, username: str) -> None:
-        counts = self._online.setdefault(channel, Counter())
-        counts[username] += 1
-        if counts[username] == 1:
+        self._watched[channel.group] = channel
+        if self._presence.add(channel.group, username):
             self._presence_changed(channel)
 
     def closed(self, channel: Channel, username: str) -> None:
-        counts = self._online.get(channel)
-        if counts is None:
+        if not self._presence.remove(channel.group, username):
             return
-        counts[username] -= 1
-        if counts[username] <= 0:
-            del counts[username]
-            if not counts:
-                del self._online[channel]
+        if not self._presence.local_count(channel.group):
+            # Nobody here follows the channel any more: stop hearing about it.
+            self.forget(channel)
+        else:
             self._presence_changed(channel)
 
     def forget(self, channel: Channel) -> None:
-        """A deleted room: no more presence to track or send."""
-        self._online.pop(channel, None)
+        """No more presence to track or send here (nobody left, or the room is deleted)."""
+        self._presence.forget(channel.group)
+        self._watched.pop(channel.group, None)
         call = self._presence_calls.pop(channel, None)
         if call is not None:
             call.cancel()
 
+    def _heard_presence(self, topic: str) -> None:
+        channel = self._watched.get(topic)
+        if channel is not None:
+            self._presence_changed(channel)
+
     def _presence_changed(self, channel: Channel) -> None:
         if channel in self._presence_calls:
             return
-        size = len(self._online.get(channel, ()))
+        size = self._presence.count(channel.group)
         delay = max(PRESENCE_INTERVAL, size / PRESENCE_PER_SECOND)
         self._presence_calls[channel] = self._clock.callLater(delay, self._send_presence, channel)
 
     def _send_presence(self, channel: Channel) -> None:
+        """Each process tells its own sockets (they all compute the same list)."""
         del self._presence_calls[channel]
-        self._groups.group_send(channel.group, {"type": "presence", "online": self.online(channel)})
+        message = {"type": "presence", "online": self.online(channel)}
+        self._groups.local_send(channel.group, message)

@@ -13,6 +13,7 @@ from iclicker.domain.lecture_values import check_question
 from iclicker.domain.roster_gate import RosterGate
 from iclicker.domain.spreadsheets import Row, check_rows, read_rows
 from iclicker.domain.text import trim
+from iclicker.groups.interface import IGroups
 from iclicker.store.courses import (
     BankQuestion,
     CourseLecture,
@@ -104,9 +105,10 @@ class Courses:
         store: CourseStore,
         run_in_thread: RunInThread,
         clock: IReactorTime,
+        groups: IGroups,
     ) -> None:
         self._store = store
-        self._roster_gate = RosterGate(store)
+        self._roster_gate = RosterGate(store, groups)
         self._run_in_thread = run_in_thread
         self._clock = clock
 

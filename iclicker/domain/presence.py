@@ -101,8 +101,7 @@ class PresenceBoard(Service):
             return
         self._untold.discard(topic)
         self._groups.group_discard(presence_group(topic), state)
-        if state.local:
-            self._tell(topic, ())
+        self._tell(topic, ())
 
     def add(self, topic: str, key: Hashable) -> bool:
         """Count one more socket of ``key``; True if it is the key's first in this process."""

@@ -8,9 +8,12 @@ process's origin, for the others; a process skips its own publications.
 Every process encodes a message once for all its members.
 
 While Redis is unreachable nothing is queued: publications are dropped and
-txredisapi reconnects with backoff. When the subscription comes back the
-``recovered`` callbacks run, so the server can make clients reconnect and
-fetch the state they missed (the contract allows closing their sockets).
+txredisapi reconnects with backoff. A process whose subscription comes back
+missed the others' messages; a process that dropped publications tells the
+others, once it can publish again, that they missed its messages. Either
+way the ``resync`` callbacks run where something was missed, so the server
+makes clients reconnect and fetch the current state (the contract allows
+closing their sockets).
 """
 
 import json
@@ -35,6 +38,8 @@ ORIGIN_LENGTH = 16
 """Hex characters of the origin tag that starts every published payload."""
 RETRY_MAX_DELAY = 3.0
 """Longest wait between reconnection attempts: the contract wants delivery back within 10 s."""
+CONTROL = "_control"
+"""The channel, below the prefix, that every process subscribes to for resync requests."""
 
 
 @attrs.frozen
@@ -126,7 +131,8 @@ class RedisGroups(Service):
         """Channels to subscribe (True) or unsubscribe (False) at the next flush."""
         self._flush_call = None
         self._dropped = 0
-        self._recovered: list[Callable[[], None]] = []
+        """Publications lost while Redis was away, since the last resync request."""
+        self._resync: list[Callable[[], None]] = []
         self._factories = [
             _factory(self, txredisapi.RedisProtocol, self._publisher_ready, self._publisher_lost),
             _factory(self, _Subscriber, self._subscriber_ready, self._subscriber_lost),
@@ -137,9 +143,9 @@ class RedisGroups(Service):
         """Whether messages reach the other processes now."""
         return self._publisher is not None and self._subscriber is not None
 
-    def on_recovered(self, callback: Callable[[], None]) -> None:
-        """Call ``callback`` each time the subscription is back after a loss."""
-        self._recovered.append(callback)
+    def on_resync(self, callback: Callable[[], None]) -> None:
+        """Call ``callback`` whenever this process may have missed other processes' messages."""
+        self._resync.append(callback)
 
     def startService(self) -> None:
         super().startService()
@@ -188,12 +194,17 @@ class RedisGroups(Service):
         """A publication from Redis: deliver it here unless this process sent it."""
         if payload.startswith(self._origin) or not channel.startswith(self._prefix):
             return
+        group = channel[len(self._prefix) :]
+        if group == CONTROL:
+            self.log.info("Another process lost publications while Redis was away; resyncing")
+            self._run_resync()
+            return
         try:
             message = json.loads(payload[ORIGIN_LENGTH:])
         except ValueError:
             self.log.warn("Ignoring a malformed publication on {channel}", channel=channel)
             return
-        self._local.group_send(channel[len(self._prefix) :], message)
+        self._local.group_send(group, message)
 
     def _change(self, group: str, subscribe: bool) -> None:
         """Subscribe or unsubscribe soon, with every other change of this reactor turn."""
@@ -217,6 +228,11 @@ class RedisGroups(Service):
 
     def _publisher_ready(self, connection) -> None:
         self._publisher = connection
+        if self._dropped:
+            self._dropped = 0
+            connection.publish(self._prefix + CONTROL, self._origin + "resync").addErrback(
+                self._publish_failed
+            )
         self._report()
 
     def _publisher_lost(self, connection) -> None:
@@ -226,13 +242,16 @@ class RedisGroups(Service):
 
     def _subscriber_ready(self, connection) -> None:
         self._subscriber = connection
-        self._changes = {group: True for group in self._local.groups()}
+        self._changes = {group: True for group in [CONTROL, *self._local.groups()]}
         self._flush()
         recovering, self._was_subscribed = self._was_subscribed, True
         self._report()
         if recovering:
-            for callback in self._recovered:
-                callback()
+            self._run_resync()
+
+    def _run_resync(self) -> None:
+        for callback in self._resync:
+            callback()
 
     def _subscriber_lost(self, connection) -> None:
         if self._subscriber is connection:
@@ -247,13 +266,7 @@ class RedisGroups(Service):
         self._was_connected = connected
         where = f"{self.address.host}:{self.address.port}"
         if connected:
-            self.log.info(
-                "Redis at {where} connected; groups span processes"
-                " ({dropped} publications dropped while it was away)",
-                where=where,
-                dropped=self._dropped,
-            )
-            self._dropped = 0
+            self.log.info("Redis at {where} connected; groups span processes", where=where)
         else:
             self.log.warn(
                 "Redis at {where} lost; serving this process's sockets only, reconnecting",

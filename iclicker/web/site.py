@@ -6,6 +6,7 @@ from twisted.web.server import Request
 from twisted.web.static import File
 
 from iclicker.domain.errors import NotFound
+from iclicker.groups.redis import RedisGroups
 from iclicker.store.db import Database
 from iclicker.web.guards import Guards
 from iclicker.web.http import add_route, check_network, check_origin, json_response
@@ -33,8 +34,10 @@ class CoreRoutes:
         sockets: dict[str, IResource],
         guards: Guards,
         not_found: IResource,
+        redis: RedisGroups | None = None,
     ) -> None:
         self._database = database
+        self._redis = redis
         self._sockets = sockets
         self._guards = guards
         self._static = StaticFiles(str(resource_dir("static")))
@@ -46,9 +49,16 @@ class CoreRoutes:
         add_route(app, "/ws/", self.websocket, ["GET"], branch=True)
 
     async def healthz(self, request: Request) -> bytes:
-        """200 once the database answers; load balancers and Docker poll this."""
+        """200 once the database answers; load balancers and Docker poll this.
+
+        Each dependency is named with its state. Without Redis the process
+        still serves its own sockets, so it stays healthy (200) and says so.
+        """
         await self._database.ping()
-        return json_response(request, 200, {"status": "ok"})
+        health = {"status": "ok", "database": "ok"}
+        if self._redis is not None:
+            health["redis"] = "ok" if self._redis.connected else "unreachable"
+        return json_response(request, 200, health)
 
     def static(self, request: Request) -> IResource:
         return self._static

@@ -12,7 +12,13 @@ from twisted.internet.task import deferLater
 from twisted.logger import Logger
 
 from iclicker.ws.messages import MAX_MESSAGE_BYTES
-from iclicker.ws.socket import CLOSE_GOING_AWAY, CLOSE_POLICY, AppSocket, SocketContext
+from iclicker.ws.socket import (
+    CLOSE_GOING_AWAY,
+    CLOSE_POLICY,
+    CLOSE_SERVICE_RESTART,
+    AppSocket,
+    SocketContext,
+)
 
 PING_INTERVAL = 30
 SHUTDOWN_GRACE = 3.0
@@ -94,6 +100,11 @@ class SocketsService(Service):
     def stopService(self) -> Deferred:
         super().stopService()
         return Deferred.fromCoroutine(self._close_all())
+
+    def reconnect_everyone(self) -> None:
+        """Close every socket with 1012 so that clients reconnect and get a fresh hello."""
+        for socket in list(self._tracker.connections):
+            socket.close_with(CLOSE_SERVICE_RESTART, "missed updates; reconnect")
 
     async def _close_all(self) -> None:
         connections = self._tracker.connections
