@@ -10,6 +10,10 @@ CPU use while everyone sits connected and idle.
     python bench/lecture_load.py --spawn --students 1000
     # against a server you started yourself (with a low --bcrypt-rounds):
     python bench/lecture_load.py --url http://127.0.0.1:8080 --db iclicker.sqlite3 --server-pid PID
+    # two processes sharing groups through a redis-server of the script's own, students
+    # split between them (or all on the process the instructor does not use):
+    python bench/lecture_load.py --spawn --processes 2 --students 2000
+    python bench/lecture_load.py --spawn --processes 2 --students 1000 --students-on others
 
 Students are plain WebSocket clients written for this script (handshake and
 framing by hand) so that the load generator's own cost stays small next to
@@ -131,6 +135,7 @@ class Bench:
         self.args = args
         self.url = args.url.rstrip("/")
         self.host = self.url.split("://", 1)[1]
+        self.student_hosts = [url.split("://", 1)[1] for url in student_urls(args)]
         self.pool = HTTPConnectionPool(reactor, persistent=True)
         self.pool.maxPersistentPerHost = 64
         self.waiting: dict[str, tuple[int, defer.Deferred]] = {}
@@ -226,17 +231,21 @@ class Bench:
         self.rss_before = rss_kib(self.args.server_pid) if self.args.server_pid else None
 
         path = f"/ws/lectures/{self.lecture['join_code']}"
-        host, port = self.host.rsplit(":", 1)
         started = time.perf_counter()
         self.students = []
 
-        async def join(cookie: str) -> None:
-            student = Student(self, path, cookie, self.host)
+        async def join(number: int, cookie: str) -> None:
+            where = self.student_hosts[number % len(self.student_hosts)]
+            host, port = where.rsplit(":", 1)
+            student = Student(self, path, cookie, where)
             await connectProtocol(TCP4ClientEndpoint(reactor, host, int(port)), student)
             await student.hello
             self.students.append(student)
 
-        await self.limited([join(c) for c in cookies], self.args.connect_concurrency)
+        await self.limited(
+            [join(number, cookie) for number, cookie in enumerate(cookies)],
+            self.args.connect_concurrency,
+        )
         self.connect_seconds = time.perf_counter() - started
         # Keep the load generator's own GC pauses out of the measurements.
         gc.collect()
@@ -294,13 +303,23 @@ class Bench:
             before = cpu_seconds(self.args.server_pid)
             await task.deferLater(reactor, self.args.idle_seconds)
             idle_cpu = cpu_seconds(self.args.server_pid) - before
+        cpu_before = [cpu_seconds(pid) for pid in self.args.server_pids]
+        started = time.perf_counter()
         rounds = [await self.answer_round(number) for number in range(self.args.rounds)]
+        elapsed = time.perf_counter() - started
+        cpu_in_rounds = [
+            cpu_seconds(pid) - cpu for pid, cpu in zip(self.args.server_pids, cpu_before)
+        ]
         await self.finish()
         result = {
             "students": n,
             "connect_all_seconds": round(self.connect_seconds, 3),
             "rounds": rounds,
             "median_round": median_round(rounds),
+            "processes": len(self.args.server_pids) or None,
+            "server_cpu_percent_in_rounds": [
+                round(100 * cpu / elapsed, 1) for cpu in cpu_in_rounds
+            ],
         }
         if self.rss_before is not None:
             result["server_rss_kib_start"] = self.rss_start
@@ -322,42 +341,102 @@ def median_round(rounds: list[dict]) -> dict:
     return {key: round(statistics.median(r[key] for r in rounds), 1) for key in rounds[0]}
 
 
-def spawn_server(args) -> subprocess.Popen:
-    """A fresh server on core 0 (the benchmark itself moves to core 1)."""
+def student_urls(args) -> list[str]:
+    """Where students connect: the instructor's process, all processes in turn, or the others."""
+    urls = args.urls if args.spawn else [args.url]
+    if args.students_on == "others" and len(urls) > 1:
+        return urls[1:]
+    if args.students_on == "split":
+        return urls
+    return urls[:1]
+
+
+def spawn_redis(workdir: str) -> tuple[subprocess.Popen, str]:
+    """A redis-server of the run's own, without persistence, on a free loopback port."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    process = subprocess.Popen(
+        [
+            "redis-server",
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            workdir,
+            "--logfile",
+            os.path.join(workdir, "redis.log"),
+        ]
+    )
+    for _ in range(200):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            break
+        except OSError:
+            time.sleep(0.05)
+    return process, f"redis://127.0.0.1:{port}/0"
+
+
+def spawn_servers(args) -> list[subprocess.Popen]:
+    """Fresh servers (process i on core i, the benchmark itself on the last core); with
+    several processes, or --redis, they share a redis-server of the run's own."""
     workdir = tempfile.mkdtemp(prefix="iclicker-bench-")
     args.db = os.path.join(workdir, "bench.sqlite3")
-    port = args.port
-    args.url = f"http://127.0.0.1:{port}"
+    cores = os.cpu_count() or 1
+    started = []
+    extra = []
+    if args.processes > 1 or args.redis:
+        redis, url = spawn_redis(workdir)
+        started.append(redis)
+        extra = ["--redis", url]
+    args.urls = [f"http://127.0.0.1:{args.port + i}" for i in range(args.processes)]
+    args.url = args.urls[0]
     twistd = shutil.which("twistd", path=os.path.dirname(sys.executable)) or "twistd"
-    command = [
-        twistd,
-        "--pidfile=",
-        "-n",
-        "--logfile",
-        os.path.join(workdir, "twistd.log"),
-        "iclicker",
-        "--port",
-        f"tcp:{port}:interface=127.0.0.1",
-        "--db",
-        args.db,
-        "--bcrypt-rounds",
-        str(args.bcrypt_rounds),
-    ]
-    if shutil.which("taskset") and os.cpu_count() and os.cpu_count() > 1:
-        command = ["taskset", "-c", "0", *command]
-    process = subprocess.Popen(command, cwd=workdir)
-    args.server_pid = process.pid
+    servers = []
+    for i, url in enumerate(args.urls):
+        port = url.rsplit(":", 1)[1]
+        command = [
+            twistd,
+            "--pidfile=",
+            "-n",
+            "--logfile",
+            os.path.join(workdir, f"twistd-{i}.log"),
+            "iclicker",
+            "--port",
+            f"tcp:{port}:interface=127.0.0.1",
+            "--db",
+            args.db,
+            "--bcrypt-rounds",
+            str(args.bcrypt_rounds),
+            *extra,
+        ]
+        if shutil.which("taskset") and cores > 1:
+            command = ["taskset", "-c", str(i % cores), *command]
+        servers.append(subprocess.Popen(command, cwd=workdir))
+        wait_healthy(url)
+    args.server_pids = [server.pid for server in servers]
+    args.server_pid = args.server_pids[0]
+    if cores > 1:
+        os.sched_setaffinity(0, {cores - 1})
+    return servers + started
+
+
+def wait_healthy(url: str) -> None:
     import urllib.request
 
     for _ in range(200):
         try:
-            urllib.request.urlopen(args.url + "/healthz", timeout=1)
-            break
+            urllib.request.urlopen(url + "/healthz", timeout=1)
+            return
         except OSError:
             time.sleep(0.05)
-    if os.cpu_count() and os.cpu_count() > 1:
-        os.sched_setaffinity(0, {1})
-    return process
 
 
 def add_common_arguments(parser: argparse.ArgumentParser, students: int) -> None:
@@ -376,13 +455,24 @@ def add_common_arguments(parser: argparse.ArgumentParser, students: int) -> None
         "--bcrypt-rounds", type=int, default=4, help="bcrypt cost of a --spawn server"
     )
     parser.add_argument("--connect-concurrency", type=int, default=200)
+    parser.add_argument("--processes", type=int, default=1, help="server processes for --spawn")
+    parser.add_argument(
+        "--redis", action="store_true", help="share groups through Redis even with one process"
+    )
+    parser.add_argument(
+        "--students-on",
+        choices=("first", "split", "others"),
+        default="split",
+        help="students on the instructor's process, on all in turn, or on the others only",
+    )
 
 
 def run_scenario(args, scenario) -> None:
     """Run ``scenario(args)`` (a coroutine returning a dict) on the reactor; print its JSON."""
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
-    server = spawn_server(args) if args.spawn else None
+    args.server_pids = [args.server_pid] if args.server_pid else []
+    spawned = spawn_servers(args) if args.spawn else []
     outcome = {}
 
     async def go():
@@ -401,9 +491,9 @@ def run_scenario(args, scenario) -> None:
     try:
         reactor.run()
     finally:
-        if server is not None:
-            server.terminate()
-            server.wait(timeout=30)
+        for process in spawned:
+            process.terminate()
+            process.wait(timeout=30)
     if "error" in outcome:
         outcome["error"].printTraceback()
         sys.exit(1)
