@@ -201,14 +201,14 @@ class Bench:
         kind = message["type"]
         if kind == "hello" and not student.hello.called:
             student.hello.callback(message)
+        if kind == "question":
+            student.question = message["question"]
         if kind in self.waiting:
             self.times[kind].append(now)
             count, done = self.waiting[kind]
             if len(self.times[kind]) == count:
                 del self.waiting[kind]
                 done.callback(self.times[kind])
-            if kind == "question":
-                student.question = message["question"]
 
     async def limited(self, coroutines, concurrency: int):
         semaphore = defer.DeferredSemaphore(concurrency)
@@ -385,8 +385,8 @@ def spawn_redis(workdir: str) -> tuple[subprocess.Popen, str]:
 
 
 def spawn_servers(args) -> list[subprocess.Popen]:
-    """Fresh servers (process i on core i, the benchmark itself on the last core); with
-    several processes, or --redis, they share a redis-server of the run's own."""
+    """Fresh servers (on the cores but the last, in turn; the benchmark itself on the last
+    core); with several processes, or --redis, they share a redis-server of the run's own."""
     workdir = tempfile.mkdtemp(prefix="iclicker-bench-")
     args.db = os.path.join(workdir, "bench.sqlite3")
     cores = os.cpu_count() or 1
@@ -418,7 +418,7 @@ def spawn_servers(args) -> list[subprocess.Popen]:
             *extra,
         ]
         if shutil.which("taskset") and cores > 1:
-            command = ["taskset", "-c", str(i % cores), *command]
+            command = ["taskset", "-c", os.environ.get(f"PIN{i}", str(i % (cores - 1))), *command]
         servers.append(subprocess.Popen(command, cwd=workdir))
         wait_healthy(url)
     args.server_pids = [server.pid for server in servers]
@@ -495,7 +495,8 @@ def run_scenario(args, scenario) -> None:
             process.terminate()
             process.wait(timeout=30)
     if "error" in outcome:
-        outcome["error"].printTraceback()
+        outcome["error"].printTraceback(file=sys.stderr)
+        print(outcome["error"].getErrorMessage(), file=sys.stderr)
         sys.exit(1)
     print(json.dumps(outcome["result"], indent=2))
 

@@ -99,21 +99,23 @@ async def test_only_owners_and_admins_drive_a_lecture(lectures):
 
 @pytest_twisted.ensureDeferred
 async def test_asking_closes_the_open_question_first(lectures, groups):
-    """question_closed for the old question goes out before the new question."""
+    """question_closed for the old question goes out before the new question, in one batch
+    (one write per socket)."""
     lecture = await lectures.create(PROF, "Physics")
     first = await lectures.ask(PROF, lecture.id, "Q1", ("a", "b"), "a")
     second = await lectures.ask(PROF, lecture.id, "Q2", ("c", "d"), None)
     kinds = [(g, m["type"]) for g, m in groups.sent if m["type"] != "tally"]
     everyone = lecture_group(lecture.id)
-    assert kinds == [(everyone, "question"), (everyone, "question_closed"), (everyone, "question")]
-    closed = groups.of_type("question_closed")[0][1]
+    assert kinds == [(everyone, "question"), (everyone, "batch")]
+    closed, asked = groups.of_type("batch")[0][1]["messages"]
+    assert asked["type"] == "question" and asked["question"]["id"] == second.id
+    assert "correct" not in asked["question"]
     assert closed == {
         "type": "question_closed",
         "question_id": first.id,
         "counts": {"a": 0, "b": 0},
         "correct": "a",
     }
-    assert "correct" not in groups.of_type("question")[1][1]["question"]
     assert (await lectures.overview(PROF, lecture.id))[1].id == second.id
 
 

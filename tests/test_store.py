@@ -20,7 +20,7 @@ from iclicker.store.sessions import (
     ThrottleRow,
     clear_throttle_txn,
     create_session_txn,
-    session_txn,
+    sessions_txn,
     throttle_txn,
     update_throttle_txn,
 )
@@ -55,9 +55,20 @@ def test_expired_session_is_gone(txn):
     """A session past its expiry is not returned and is deleted."""
     user = create_user_txn(txn, "ada", "Ada", "hash", "student", 0)
     create_session_txn(txn, "h", user.id, 0, 100, False)
-    assert session_txn(txn, "h", 99).user.id == user.id
-    assert session_txn(txn, "h", 100) is None
-    assert session_txn(txn, "h", 0) is None
+    assert sessions_txn(txn, [("h", 99)])[0].user.id == user.id
+    assert sessions_txn(txn, [("h", 100)]) == [None]
+    assert sessions_txn(txn, [("h", 0)]) == [None]
+
+
+def test_sessions_are_looked_up_in_batches(txn):
+    """One call answers every lookup in order: repeats, unknown ids, past 500 ids."""
+    users = [create_user_txn(txn, f"u{i}", "U", "hash", "student", 0) for i in range(3)]
+    for i, user in enumerate(users):
+        create_session_txn(txn, f"h{i}", user.id, 0, 100, False)
+    lookups = [("h2", 1), ("nope", 1), ("h0", 1), ("h2", 1)] + [(f"x{i}", 1) for i in range(600)]
+    found = sessions_txn(txn, lookups)
+    assert [row.user.username if row else None for row in found[:4]] == ["u2", None, "u0", "u2"]
+    assert found[4:] == [None] * 600
 
 
 def test_throttle_rows_update_atomically(txn):

@@ -15,6 +15,7 @@ from twisted.internet.task import LoopingCall
 from twisted.logger import Logger
 
 from iclicker.domain.accounts import FAILURE_WINDOW, User
+from iclicker.domain.batch_writer import BatchWriter
 from iclicker.store.sessions import SessionStore
 
 SESSION_COOKIE = "iclicker_session"
@@ -24,6 +25,8 @@ SWEEP_INTERVAL = 3600
 # Refreshing the idle deadline is a write; doing it at most once a minute per
 # session keeps page loads and socket handshakes read-only.
 TOUCH_INTERVAL = 60
+MAX_WAITING_LOOKUPS = 20_000
+"""Cookie lookups queued for the next batch; beyond it a request gets 503."""
 
 
 def _hash_token(token: str) -> str:
@@ -43,6 +46,11 @@ class Sessions:
     def __init__(self, store: SessionStore, clock: IReactorTime) -> None:
         self._store = store
         self._clock = clock
+        # Every request and handshake resolves its cookie: the lookups that
+        # arrive while one batch is on the database thread go together next.
+        self._lookups = BatchWriter(
+            store.get_many, MAX_WAITING_LOOKUPS, "The server is busy; try again in a moment."
+        )
 
     async def create(self, user_id: int, remember: bool) -> NewSession:
         """Start a new session; a fresh id at every login prevents fixation."""
@@ -58,7 +66,7 @@ class Sessions:
             return None
         id_hash = _hash_token(token)
         now = self._clock.seconds()
-        session = await self._store.get(id_hash, now)
+        session = await self._lookups.record((id_hash, now))
         if session is None or session.user.disabled:
             return None
         if not session.remember and now - session.last_seen >= TOUCH_INTERVAL:

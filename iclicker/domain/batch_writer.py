@@ -4,7 +4,8 @@ Answers (and attendance) arrive in bursts: a whole lecture hall taps, or
 joins, at once. While one transaction is on the database thread, new items
 queue up and go together in the next one. The queue is bounded, so a
 database that falls behind makes students retry instead of growing the
-server's memory.
+server's memory. Bursts of lookups (session cookies at a reconnect storm)
+are batched the same way.
 """
 
 from collections.abc import Callable, Coroutine

@@ -172,14 +172,13 @@ class Lectures(Service):
             )
         except LectureNotOpen:
             raise Conflict("The lecture has ended.") from None
-        if previous is not None:
-            self._publish_closed(live, previous)
+        messages = [] if previous is None else [self._close_here(live, previous)]
         self._tell_others(live, {"type": "question", "question": question_state(question)})
         self._opened(live, question)
-        self._groups.group_send(
-            lecture_group(lecture_id),
-            {"type": "question", "question": question_json(question, with_correct=False)},
-        )
+        messages.append({"type": "question", "question": question_json(question, False)})
+        # The previous question's close and the new question: one write per socket.
+        message = messages[0] if len(messages) == 1 else {"type": "batch", "messages": messages}
+        self._groups.group_send(lecture_group(lecture_id), message)
         return question
 
     async def close(self, user: User, lecture_id: int, question_id: int) -> ClosedQuestion:
@@ -473,20 +472,21 @@ class Lectures(Service):
             live.last_closed = attrs.evolve(closed, question=question)
 
     def _publish_closed(self, live: LiveLecture, closed: ClosedQuestion) -> None:
+        self._groups.group_send(lecture_group(live.lecture.id), self._close_here(live, closed))
+
+    def _close_here(self, live: LiveLecture, closed: ClosedQuestion) -> dict:
+        """Close the question in every replica; the ``question_closed`` message for sockets."""
         question = closed.question
         self._tell_others(
             live, {"type": "closed", "question": question_state(question), "counts": closed.counts}
         )
         self._closed(live, closed)
-        self._groups.group_send(
-            lecture_group(live.lecture.id),
-            {
-                "type": "question_closed",
-                "question_id": question.id,
-                "counts": full_counts(question, closed.counts),
-                "correct": question.correct,
-            },
-        )
+        return {
+            "type": "question_closed",
+            "question_id": question.id,
+            "counts": full_counts(question, closed.counts),
+            "correct": question.correct,
+        }
 
     def _schedule_tally(self, live: LiveLecture) -> None:
         """Send the instructors a tally soon, folding every change until then into it."""

@@ -98,7 +98,19 @@ def _factory(groups: "RedisGroups", protocol: type, ready: Callable, lost: Calla
     return factory
 
 
+class _Publisher(txredisapi.RedisProtocol):
+    def connectionMade(self):
+        # A publication is one small write that must leave at once, not wait
+        # for the previous one's ACK (Nagle's algorithm: up to 40 ms).
+        self.transport.setTcpNoDelay(True)
+        return super().connectionMade()
+
+
 class _Subscriber(txredisapi.SubscriberProtocol):
+    def connectionMade(self):
+        self.transport.setTcpNoDelay(True)
+        return super().connectionMade()
+
     def messageReceived(self, pattern, channel, message) -> None:
         self.factory.groups.received(channel, message)
 
@@ -134,7 +146,7 @@ class RedisGroups(Service):
         """Publications lost while Redis was away, since the last resync request."""
         self._resync: list[Callable[[], None]] = []
         self._factories = [
-            _factory(self, txredisapi.RedisProtocol, self._publisher_ready, self._publisher_lost),
+            _factory(self, _Publisher, self._publisher_ready, self._publisher_lost),
             _factory(self, _Subscriber, self._subscriber_ready, self._subscriber_lost),
         ]
 

@@ -33,21 +33,41 @@ def create_session_txn(
     )
 
 
-def session_txn(txn: sqlite3.Cursor, id_hash: str, now: float) -> SessionRow | None:
-    """The live session with this id, or None (an expired one is deleted on sight)."""
-    txn.execute(
-        f"SELECT {user_columns('u')}, s.last_seen, s.expires_at, s.remember"
-        " FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id_hash = ?",
-        (id_hash,),
-    )
-    row = txn.fetchone()
-    if row is None:
-        return None
-    if row[-2] <= now:
-        txn.execute("DELETE FROM sessions WHERE id_hash = ?", (id_hash,))
-        return None
+LOOKUP_CHUNK = 500
+"""Session ids per SELECT (well under SQLite's limit on bound parameters)."""
+
+
+def sessions_txn(txn: sqlite3.Cursor, lookups: list[tuple[str, float]]) -> list[SessionRow | None]:
+    """The live session of each ``(id_hash, now)``, or None; expired ones are deleted on sight.
+
+    A burst of handshakes (a lecture hall reconnecting) is answered with a
+    few queries in one transaction instead of a database round trip each.
+    """
+    found: dict[str, tuple] = {}
+    hashes = list({id_hash for id_hash, _ in lookups})
+    for start in range(0, len(hashes), LOOKUP_CHUNK):
+        chunk = hashes[start : start + LOOKUP_CHUNK]
+        txn.execute(
+            f"SELECT s.id_hash, {user_columns('u')}, s.last_seen, s.expires_at, s.remember"
+            " FROM sessions s JOIN users u ON u.id = s.user_id"
+            f" WHERE s.id_hash IN ({', '.join('?' * len(chunk))})",
+            chunk,
+        )
+        found.update((row[0], row[1:]) for row in txn.fetchall())
     n = USER_COLUMN_COUNT
-    return SessionRow(UserRow(*row[:n]), row[n], row[n + 1], bool(row[n + 2]))
+    sessions: list[SessionRow | None] = []
+    for id_hash, now in lookups:
+        row = found.get(id_hash)
+        if row is not None and row[-2] <= now:
+            txn.execute("DELETE FROM sessions WHERE id_hash = ?", (id_hash,))
+            found.pop(id_hash)
+            row = None
+        sessions.append(
+            None
+            if row is None
+            else SessionRow(UserRow(*row[:n]), row[n], row[n + 1], bool(row[n + 2]))
+        )
+    return sessions
 
 
 def touch_session_txn(txn: sqlite3.Cursor, id_hash: str, now: float, expires_at: float) -> None:
@@ -143,8 +163,8 @@ class SessionStore:
     ) -> None:
         await self._database.run(create_session_txn, id_hash, user_id, now, expires_at, remember)
 
-    async def get(self, id_hash: str, now: float) -> SessionRow | None:
-        return await self._database.run(session_txn, id_hash, now)
+    async def get_many(self, lookups: list[tuple[str, float]]) -> list[SessionRow | None]:
+        return await self._database.run(sessions_txn, lookups)
 
     async def touch(self, id_hash: str, now: float, expires_at: float) -> None:
         await self._database.run(touch_session_txn, id_hash, now, expires_at)
