@@ -22,6 +22,7 @@ from iclicker.domain.accounts import (
 )
 from iclicker.domain.errors import DomainError
 from iclicker.store.db import connect
+from iclicker.store.engine import SqliteEngine, Txn
 from iclicker.store.schema import migrate
 from iclicker.store.sessions import delete_user_sessions_txn
 from iclicker.store.users import (
@@ -74,7 +75,7 @@ def _in_transaction(connection, function: Callable, *args):
     cursor = connection.cursor()
     cursor.execute("BEGIN IMMEDIATE")
     try:
-        result = function(cursor, *args)
+        result = function(Txn(cursor, SqliteEngine()), *args)
     except BaseException:
         cursor.execute("ROLLBACK")
         raise

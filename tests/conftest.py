@@ -40,3 +40,29 @@ def redis_server(tmp_path_factory):
     running.start()
     yield running
     running.kill()
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """A real PostgreSQL of the test run's own (initdb in a temporary directory that the
+    unprivileged server user can reach), stopped at the end."""
+    import shutil
+    import tempfile
+    from pathlib import Path
+
+    from servers import PostgresServer
+
+    workdir = Path(tempfile.mkdtemp(prefix="iclicker-pg-"))
+    running = PostgresServer(workdir)
+    running.start()
+    yield running
+    running.stop()
+    shutil.rmtree(workdir, ignore_errors=True)
+
+
+@pytest.fixture
+def postgres_url(postgres_server) -> str:
+    """A fresh, empty PostgreSQL database for one test."""
+    import secrets
+
+    return postgres_server.create_database(f"test_{secrets.token_hex(6)}")

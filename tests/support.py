@@ -14,6 +14,7 @@ from typing import Any
 import attrs
 import treq
 from autobahn.twisted.websocket import WebSocketClientFactory, WebSocketClientProtocol
+from autobahn.websocket.compress import PerMessageDeflateOffer
 from treq.client import HTTPClient
 from twisted.internet import defer, reactor
 from twisted.internet.defer import Deferred, DeferredQueue
@@ -197,8 +198,13 @@ async def connect(
     return await open_socket(server, f"/ws/lectures/{join_code}", user, **headers)
 
 
-async def open_socket(server: Server, path: str, user: User | None, **headers: str) -> SocketClient:
-    """Any WebSocket of the server, as ``user``; returns once it is open."""
+async def open_socket(
+    server: Server, path: str, user: User | None, compression: bool = False, **headers: str
+) -> SocketClient:
+    """Any WebSocket of the server, as ``user``; returns once it is open.
+
+    ``compression`` offers permessage-deflate, as browsers do.
+    """
     client = SocketClient()
     all_headers = dict(headers)
     if user is not None and user.session_cookie:
@@ -207,6 +213,8 @@ async def open_socket(server: Server, path: str, user: User | None, **headers: s
     factory.protocol = _ClientProtocol
     factory.client = client
     factory.setProtocolOptions(autoPingInterval=0, openHandshakeTimeout=10)
+    if compression:
+        factory.setProtocolOptions(perMessageCompressionOffers=[PerMessageDeflateOffer()])
     await loopback_endpoint(server.host.strip("[]"), server.port).connect(factory)
     await client.opened
     return client

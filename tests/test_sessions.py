@@ -13,6 +13,7 @@ from iclicker.auth.sessions import (
 )
 from iclicker.domain.accounts import FAILURE_WINDOW
 from iclicker.store.db import Database, connect, prepare
+from iclicker.store.engine import SqliteEngine, Txn
 from iclicker.store.sessions import SessionStore, ThrottleRow
 from iclicker.store.users import create_user_txn
 
@@ -23,7 +24,7 @@ async def sessions_db(tmp_path):
     path = str(tmp_path / "s.sqlite3")
     prepare(path)
     connection = connect(path)
-    create_user_txn(connection.cursor(), "ada", "Ada", "hash", "student", 0)
+    create_user_txn(Txn(connection.cursor(), SqliteEngine()), "ada", "Ada", "hash", "student", 0)
     connection.close()
     database = Database(path, reactor)
     yield database, SessionStore(database)

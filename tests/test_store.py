@@ -2,8 +2,10 @@
 
 import sqlite3
 
+import psycopg
 import pytest
 
+from iclicker.store.engine import PostgresEngine, SqliteEngine, Txn
 from iclicker.store.lectures import (
     Answer,
     JoinCodeTaken,
@@ -15,7 +17,7 @@ from iclicker.store.lectures import (
     responses_txn,
     store_answers_txn,
 )
-from iclicker.store.schema import migrate
+from iclicker.store.schema import migrate, migrate_postgres
 from iclicker.store.sessions import (
     ThrottleRow,
     clear_throttle_txn,
@@ -32,23 +34,34 @@ from iclicker.store.users import (
 )
 
 
-@pytest.fixture
-def txn():
-    connection = sqlite3.connect(":memory:", isolation_level=None)
-    connection.execute("PRAGMA foreign_keys = ON")
-    migrate(connection)
-    return connection.cursor()
+@pytest.fixture(params=["sqlite", "postgresql"])
+def txn(request):
+    """One transaction on a freshly migrated database of each engine."""
+    if request.param == "sqlite":
+        connection = sqlite3.connect(":memory:", isolation_level=None)
+        connection.execute("PRAGMA foreign_keys = ON")
+        migrate(connection)
+        yield Txn(connection.cursor(), SqliteEngine())
+        return
+    connection = psycopg.connect(request.getfixturevalue("postgres_url"))
+    migrate_postgres(connection)
+    yield Txn(connection.cursor(), PostgresEngine())
+    connection.rollback()
+    connection.close()
 
 
 def test_usernames_are_unique_case_insensitively(txn):
-    """'Ada' and 'ada' are the same account; the typed form is kept."""
+    """'Ada' and 'ada' are the same account; the typed form is kept.
+
+    (The violation comes last: on PostgreSQL it ends the transaction, which
+    the store never continues after one.)"""
     create_user_txn(txn, "Ada", "Ada L.", "hash", "student", 0)
-    with pytest.raises(UsernameTaken):
-        create_user_txn(txn, "ada", "x", "hash", "student", 0)
     assert user_by_username_txn(txn, "ADA").username == "Ada"
     assert set_role_txn(txn, "aDa", "instructor")
     assert user_by_username_txn(txn, "ada").role == "instructor"
     assert not set_role_txn(txn, "nobody", "admin")
+    with pytest.raises(UsernameTaken):
+        create_user_txn(txn, "ada", "x", "hash", "student", 0)
 
 
 def test_expired_session_is_gone(txn):

@@ -6,11 +6,10 @@ is the id of the last message they read, so an unread count is one indexed
 range count.
 """
 
-import sqlite3
-
 import attrs
 
 from iclicker.store.db import Database
+from iclicker.store.engine import Txn, UniqueViolation
 from iclicker.store.users import username_key
 
 
@@ -115,18 +114,18 @@ def _message(row: tuple) -> MessageRow:
 
 
 def create_room_txn(
-    txn: sqlite3.Cursor, name: str, key_hash: str | None, admin_id: int, now: float
+    txn: Txn, name: str, key_hash: str | None, admin_id: int, now: float
 ) -> RoomRow:
     """A new room with its admin as first member."""
     try:
         txn.execute(
             "INSERT INTO rooms (name, name_key, key_hash, admin_id, created_at)"
-            " VALUES (?, ?, ?, ?, ?)",
+            " VALUES (?, ?, ?, ?, ?) RETURNING id",
             (name, room_name_key(name), key_hash, admin_id, now),
         )
-    except sqlite3.IntegrityError as error:
+    except UniqueViolation as error:
         raise NameTaken(name) from error
-    room_id = txn.lastrowid
+    room_id = txn.inserted_id()
     txn.execute(
         "INSERT INTO room_members (room_id, user_id, joined_at) VALUES (?, ?, ?)",
         (room_id, admin_id, now),
@@ -134,7 +133,7 @@ def create_room_txn(
     return room_txn(txn, room_id, admin_id)
 
 
-def room_txn(txn: sqlite3.Cursor, room_id: int, user_id: int) -> RoomRow | None:
+def room_txn(txn: Txn, room_id: int, user_id: int) -> RoomRow | None:
     """One room, with whether ``user_id`` is a member."""
     txn.execute(
         f"SELECT {_ROOM_COLUMNS}, EXISTS (SELECT 1 FROM room_members"
@@ -146,7 +145,7 @@ def room_txn(txn: sqlite3.Cursor, room_id: int, user_id: int) -> RoomRow | None:
     return RoomRow(*row[:5], bool(row[5])) if row else None
 
 
-def rooms_txn(txn: sqlite3.Cursor, user_id: int) -> list[RoomRow]:
+def rooms_txn(txn: Txn, user_id: int) -> list[RoomRow]:
     """Every room by name (any case), with whether ``user_id`` is a member of each."""
     txn.execute(
         f"SELECT {_ROOM_COLUMNS}, room_members.user_id IS NOT NULL"
@@ -158,29 +157,30 @@ def rooms_txn(txn: sqlite3.Cursor, user_id: int) -> list[RoomRow]:
     return [RoomRow(*row[:5], bool(row[5])) for row in txn.fetchall()]
 
 
-def is_banned_txn(txn: sqlite3.Cursor, room_id: int, user_id: int) -> bool:
+def is_banned_txn(txn: Txn, room_id: int, user_id: int) -> bool:
     txn.execute("SELECT 1 FROM room_bans WHERE room_id = ? AND user_id = ?", (room_id, user_id))
     return txn.fetchone() is not None
 
 
-def join_room_txn(txn: sqlite3.Cursor, room_id: int, user_id: int, now: float) -> None:
+def join_room_txn(txn: Txn, room_id: int, user_id: int, now: float) -> None:
     txn.execute(
-        "INSERT OR IGNORE INTO room_members (room_id, user_id, joined_at) VALUES (?, ?, ?)",
+        "INSERT INTO room_members (room_id, user_id, joined_at) VALUES (?, ?, ?)"
+        " ON CONFLICT DO NOTHING",
         (room_id, user_id, now),
     )
 
 
-def leave_room_txn(txn: sqlite3.Cursor, room_id: int, user_id: int) -> bool:
+def leave_room_txn(txn: Txn, room_id: int, user_id: int) -> bool:
     txn.execute("DELETE FROM room_members WHERE room_id = ? AND user_id = ?", (room_id, user_id))
     return txn.rowcount == 1
 
 
-def delete_room_txn(txn: sqlite3.Cursor, room_id: int) -> None:
+def delete_room_txn(txn: Txn, room_id: int) -> None:
     """The room and, by cascade in the same transaction, its messages, members and bans."""
     txn.execute("DELETE FROM rooms WHERE id = ?", (room_id,))
 
 
-def members_txn(txn: sqlite3.Cursor, room_id: int) -> list[MemberRow]:
+def members_txn(txn: Txn, room_id: int) -> list[MemberRow]:
     txn.execute(
         f"SELECT {_CARD_COLUMNS}, users.id = rooms.admin_id FROM room_members"
         " JOIN users ON users.id = room_members.user_id"
@@ -191,18 +191,19 @@ def members_txn(txn: sqlite3.Cursor, room_id: int) -> list[MemberRow]:
     return [MemberRow(Card(*row[:3]), bool(row[3])) for row in txn.fetchall()]
 
 
-def ban_txn(txn: sqlite3.Cursor, room_id: int, user_id: int, now: float) -> bool:
+def ban_txn(txn: Txn, room_id: int, user_id: int, now: float) -> bool:
     """End a member's membership and ban them; False if they were not a member."""
     if not leave_room_txn(txn, room_id, user_id):
         return False
     txn.execute(
-        "INSERT OR IGNORE INTO room_bans (room_id, user_id, banned_at) VALUES (?, ?, ?)",
+        "INSERT INTO room_bans (room_id, user_id, banned_at) VALUES (?, ?, ?)"
+        " ON CONFLICT DO NOTHING",
         (room_id, user_id, now),
     )
     return True
 
 
-def bans_txn(txn: sqlite3.Cursor, room_id: int) -> list[str]:
+def bans_txn(txn: Txn, room_id: int) -> list[str]:
     txn.execute(
         "SELECT users.username FROM room_bans JOIN users ON users.id = room_bans.user_id"
         " WHERE room_bans.room_id = ? ORDER BY users.username_key",
@@ -211,13 +212,13 @@ def bans_txn(txn: sqlite3.Cursor, room_id: int) -> list[str]:
     return [row[0] for row in txn.fetchall()]
 
 
-def unban_txn(txn: sqlite3.Cursor, room_id: int, user_id: int) -> bool:
+def unban_txn(txn: Txn, room_id: int, user_id: int) -> bool:
     txn.execute("DELETE FROM room_bans WHERE room_id = ? AND user_id = ?", (room_id, user_id))
     return txn.rowcount == 1
 
 
 def history_txn(
-    txn: sqlite3.Cursor, column: str, channel_id: int, before: int | None, limit: int
+    txn: Txn, column: str, channel_id: int, before: int | None, limit: int
 ) -> list[MessageRow]:
     """The ``limit`` newest messages of a room or conversation below ``before``, oldest first."""
     assert column in ("room_id", "conversation_id")
@@ -229,7 +230,7 @@ def history_txn(
     return [_message(row) for row in reversed(txn.fetchall())]
 
 
-def _already_sent(txn: sqlite3.Cursor, item: NewMessage) -> MessageRow | None:
+def _already_sent(txn: Txn, item: NewMessage) -> MessageRow | None:
     column, channel_id = (
         ("room_id", item.room_id)
         if item.room_id is not None
@@ -244,7 +245,7 @@ def _already_sent(txn: sqlite3.Cursor, item: NewMessage) -> MessageRow | None:
     return _message(row) if row else None
 
 
-def _store_one(txn: sqlite3.Cursor, item: NewMessage) -> StoredMessage | None:
+def _store_one(txn: Txn, item: NewMessage) -> StoredMessage | None:
     if item.client_id is not None:
         earlier = _already_sent(txn, item)
         if earlier is not None:
@@ -255,19 +256,21 @@ def _store_one(txn: sqlite3.Cursor, item: NewMessage) -> StoredMessage | None:
         txn.execute(
             "INSERT INTO messages (room_id, author_id, text, client_id, sent_at)"
             " SELECT ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM room_members"
-            " WHERE room_id = ? AND user_id = ?)",
+            " WHERE room_id = ? AND user_id = ?) RETURNING id",
             (item.room_id, item.author_id, item.text, item.client_id, item.sent_at)
             + (item.room_id, item.author_id),
         )
-        if txn.rowcount != 1:
+        inserted = txn.fetchone()
+        if inserted is None:
             return None
     else:
         txn.execute(
             "INSERT INTO messages (conversation_id, author_id, text, client_id, sent_at)"
-            " VALUES (?, ?, ?, ?, ?)",
+            " VALUES (?, ?, ?, ?, ?) RETURNING id",
             (item.conversation_id, item.author_id, item.text, item.client_id, item.sent_at),
         )
-    message_id = txn.lastrowid
+        inserted = txn.fetchone()
+    message_id = inserted[0]
     unread = None
     if item.conversation_id is not None:
         _add_each_other(txn, item.conversation_id, item.sent_at)
@@ -278,27 +281,29 @@ def _store_one(txn: sqlite3.Cursor, item: NewMessage) -> StoredMessage | None:
     return StoredMessage(row, duplicate=False, recipient_unread=unread)
 
 
-def _add_each_other(txn: sqlite3.Cursor, conversation_id: int, now: float) -> None:
+def _add_each_other(txn: Txn, conversation_id: int, now: float) -> None:
     """A message in a conversation makes its two users contacts of each other."""
     txn.execute(
-        "INSERT OR IGNORE INTO contacts (owner_id, contact_id, added_at)"
+        "INSERT INTO contacts (owner_id, contact_id, added_at)"
         " SELECT low_user_id, high_user_id, ? FROM conversations WHERE id = ?"
-        " UNION ALL SELECT high_user_id, low_user_id, ? FROM conversations WHERE id = ?",
+        " UNION ALL SELECT high_user_id, low_user_id, ? FROM conversations WHERE id = ?"
+        " ON CONFLICT DO NOTHING",
         (now, conversation_id, now, conversation_id),
     )
 
 
-def store_messages_txn(txn: sqlite3.Cursor, batch: list[NewMessage]) -> list[StoredMessage | None]:
+def store_messages_txn(txn: Txn, batch: list[NewMessage]) -> list[StoredMessage | None]:
     """Store a batch of messages in one transaction (group commit), each once per client_id."""
     return [_store_one(txn, item) for item in batch]
 
 
-def conversation_txn(txn: sqlite3.Cursor, first: int, second: int, create: bool) -> int | None:
+def conversation_txn(txn: Txn, first: int, second: int, create: bool) -> int | None:
     """The id of the conversation of two users, made on first use when ``create``."""
     low, high = pair(first, second)
     if create:
         txn.execute(
-            "INSERT OR IGNORE INTO conversations (low_user_id, high_user_id) VALUES (?, ?)",
+            "INSERT INTO conversations (low_user_id, high_user_id) VALUES (?, ?)"
+            " ON CONFLICT DO NOTHING",
             (low, high),
         )
     txn.execute(
@@ -308,20 +313,21 @@ def conversation_txn(txn: sqlite3.Cursor, first: int, second: int, create: bool)
     return row[0] if row else None
 
 
-def _unread(txn: sqlite3.Cursor, reader_id: int, peer_id: int) -> int:
+def _unread(txn: Txn, reader_id: int, peer_id: int) -> int:
     """Messages from ``peer_id`` to ``reader_id`` after the reader's place."""
+    low, high = pair(reader_id, peer_id)
     txn.execute(
         "SELECT COUNT(*) FROM conversations JOIN messages"
         " ON messages.conversation_id = conversations.id"
-        " WHERE conversations.low_user_id = min(?, ?) AND conversations.high_user_id = max(?, ?)"
+        " WHERE conversations.low_user_id = ? AND conversations.high_user_id = ?"
         " AND messages.author_id = ? AND messages.id > CASE"
         " WHEN conversations.low_user_id = ? THEN low_read_id ELSE high_read_id END",
-        (reader_id, peer_id, reader_id, peer_id, peer_id, reader_id),
+        (low, high, peer_id, reader_id),
     )
     return txn.fetchone()[0]
 
 
-def mark_read_txn(txn: sqlite3.Cursor, batch: list[ReadMark]) -> list[int]:
+def mark_read_txn(txn: Txn, batch: list[ReadMark]) -> list[int]:
     """Move each reader's place forward (never back); each reader's unread count after it."""
     counts = []
     for mark in batch:
@@ -335,9 +341,7 @@ def mark_read_txn(txn: sqlite3.Cursor, batch: list[ReadMark]) -> list[int]:
     return counts
 
 
-def contacts_txn(
-    txn: sqlite3.Cursor, owner_id: int, contact_id: int | None = None
-) -> list[ContactRow]:
+def contacts_txn(txn: Txn, owner_id: int, contact_id: int | None = None) -> list[ContactRow]:
     """``owner_id``'s contacts (or the one ``contact_id``) by username, with unread counts."""
     only = "AND contacts.contact_id = ?" if contact_id is not None else ""
     txn.execute(
@@ -350,23 +354,24 @@ def contacts_txn(
     return [ContactRow(Card(*row[:3]), _unread(txn, owner_id, row[3])) for row in rows]
 
 
-def add_contact_txn(txn: sqlite3.Cursor, owner_id: int, contact_id: int, now: float) -> bool:
+def add_contact_txn(txn: Txn, owner_id: int, contact_id: int, now: float) -> bool:
     """True if ``contact_id`` is a new contact, False if already one."""
     txn.execute(
-        "INSERT OR IGNORE INTO contacts (owner_id, contact_id, added_at) VALUES (?, ?, ?)",
+        "INSERT INTO contacts (owner_id, contact_id, added_at) VALUES (?, ?, ?)"
+        " ON CONFLICT DO NOTHING",
         (owner_id, contact_id, now),
     )
     return txn.rowcount == 1
 
 
-def remove_contact_txn(txn: sqlite3.Cursor, owner_id: int, contact_id: int) -> bool:
+def remove_contact_txn(txn: Txn, owner_id: int, contact_id: int) -> bool:
     txn.execute(
         "DELETE FROM contacts WHERE owner_id = ? AND contact_id = ?", (owner_id, contact_id)
     )
     return txn.rowcount == 1
 
 
-def user_card_txn(txn: sqlite3.Cursor, username: str) -> tuple[int, Card] | None:
+def user_card_txn(txn: Txn, username: str) -> tuple[int, Card] | None:
     txn.execute(
         f"SELECT users.id, {_CARD_COLUMNS} FROM users WHERE username_key = ?",
         (username_key(username),),

@@ -1,11 +1,11 @@
 """Courses and their rosters."""
 
 import json
-import sqlite3
 
 import attrs
 
 from iclicker.store.db import Database
+from iclicker.store.engine import Txn
 from iclicker.store.users import username_key
 
 
@@ -50,20 +50,21 @@ def _course(row: tuple) -> CourseRow:
     return CourseRow(row[0], row[1], row[2], bool(row[3]))
 
 
-def create_course_txn(txn: sqlite3.Cursor, owner_id: int, name: str, now: float) -> CourseRow:
+def create_course_txn(txn: Txn, owner_id: int, name: str, now: float) -> CourseRow:
     txn.execute(
-        "INSERT INTO courses (owner_id, name, created_at) VALUES (?, ?, ?)", (owner_id, name, now)
+        "INSERT INTO courses (owner_id, name, created_at) VALUES (?, ?, ?) RETURNING id",
+        (owner_id, name, now),
     )
-    return CourseRow(txn.lastrowid, owner_id, name, False)
+    return CourseRow(txn.inserted_id(), owner_id, name, False)
 
 
-def course_txn(txn: sqlite3.Cursor, course_id: int) -> CourseRow | None:
+def course_txn(txn: Txn, course_id: int) -> CourseRow | None:
     txn.execute(f"SELECT {_COURSE_COLUMNS} FROM courses WHERE id = ?", (course_id,))
     row = txn.fetchone()
     return _course(row) if row else None
 
 
-def courses_of_txn(txn: sqlite3.Cursor, owner_id: int | None) -> list[CourseRow]:
+def courses_of_txn(txn: Txn, owner_id: int | None) -> list[CourseRow]:
     """One owner's courses, or everyone's for None; by name."""
     if owner_id is None:
         txn.execute(f"SELECT {_COURSE_COLUMNS} FROM courses ORDER BY lower(name), id")
@@ -76,7 +77,7 @@ def courses_of_txn(txn: sqlite3.Cursor, owner_id: int | None) -> list[CourseRow]
 
 
 def update_course_txn(
-    txn: sqlite3.Cursor, course_id: int, name: str | None, archived: bool | None
+    txn: Txn, course_id: int, name: str | None, archived: bool | None
 ) -> CourseRow | None:
     if name is not None:
         txn.execute("UPDATE courses SET name = ? WHERE id = ?", (name, course_id))
@@ -85,7 +86,7 @@ def update_course_txn(
     return course_txn(txn, course_id)
 
 
-def roster_txn(txn: sqlite3.Cursor, course_id: int) -> list[RosterStudent]:
+def roster_txn(txn: Txn, course_id: int) -> list[RosterStudent]:
     """The roster by username case-insensitively; a registered account makes an entry active."""
     txn.execute(
         "SELECT r.username, coalesce(u.display_name, nullif(r.display_name, ''), r.username),"
@@ -96,14 +97,14 @@ def roster_txn(txn: sqlite3.Cursor, course_id: int) -> list[RosterStudent]:
     return [RosterStudent(row[0], row[1], bool(row[2])) for row in txn.fetchall()]
 
 
-def roster_keys_txn(txn: sqlite3.Cursor, course_id: int) -> frozenset[str]:
+def roster_keys_txn(txn: Txn, course_id: int) -> frozenset[str]:
     """The roster's usernames as compared (case-folded): what the handshake checks."""
     txn.execute("SELECT username_key FROM roster WHERE course_id = ?", (course_id,))
     return frozenset(row[0] for row in txn.fetchall())
 
 
 def apply_roster_txn(
-    txn: sqlite3.Cursor, course_id: int, entries: list[RosterEntry], replace: bool
+    txn: Txn, course_id: int, entries: list[RosterEntry], replace: bool
 ) -> RosterCounts:
     """Add or update every entry (one per username); with ``replace``, drop the rest.
 
@@ -163,7 +164,7 @@ class GradebookRow:
 
 
 def add_bank_questions_txn(
-    txn: sqlite3.Cursor, course_id: int, questions: list[tuple[str, tuple[str, ...], str | None]]
+    txn: Txn, course_id: int, questions: list[tuple[str, tuple[str, ...], str | None]]
 ) -> None:
     txn.executemany(
         "INSERT INTO bank_questions (course_id, text, choices, correct) VALUES (?, ?, ?, ?)",
@@ -171,7 +172,7 @@ def add_bank_questions_txn(
     )
 
 
-def bank_txn(txn: sqlite3.Cursor, course_id: int) -> list[BankQuestion]:
+def bank_txn(txn: Txn, course_id: int) -> list[BankQuestion]:
     txn.execute(
         "SELECT id, text, choices, correct FROM bank_questions WHERE course_id = ? ORDER BY id",
         (course_id,),
@@ -179,7 +180,7 @@ def bank_txn(txn: sqlite3.Cursor, course_id: int) -> list[BankQuestion]:
     return [BankQuestion(r[0], r[1], tuple(json.loads(r[2])), r[3]) for r in txn.fetchall()]
 
 
-def questions_asked_txn(txn: sqlite3.Cursor, course_id: int) -> int:
+def questions_asked_txn(txn: Txn, course_id: int) -> int:
     txn.execute(
         "SELECT count(*) FROM questions q JOIN lectures l ON l.id = q.lecture_id"
         " WHERE l.course_id = ?",
@@ -189,7 +190,7 @@ def questions_asked_txn(txn: sqlite3.Cursor, course_id: int) -> int:
 
 
 def gradebook_page_txn(
-    txn: sqlite3.Cursor, course_id: int, after: str, limit: int
+    txn: Txn, course_id: int, after: str, limit: int
 ) -> tuple[list[GradebookRow], str]:
     """Up to ``limit`` rostered students after the username key ``after``, counted in SQL.
 
@@ -234,7 +235,7 @@ class RecordLecture:
 
 
 def student_record_txn(
-    txn: sqlite3.Cursor, course_id: int, user_id: int, key: str
+    txn: Txn, course_id: int, user_id: int, key: str
 ) -> list[RecordLecture] | None:
     """A student's attendance and answers in every lecture of a course, oldest first.
 
@@ -274,7 +275,7 @@ def student_record_txn(
     ]
 
 
-def student_courses_txn(txn: sqlite3.Cursor, user_id: int, key: str) -> list[CourseRow]:
+def student_courses_txn(txn: Txn, user_id: int, key: str) -> list[CourseRow]:
     """The courses a student is on the roster of, or joined a lecture of; by name."""
     txn.execute(
         f"SELECT {_COURSE_COLUMNS} FROM courses WHERE id IN ("
@@ -296,7 +297,7 @@ class CourseLecture:
     attended: int
 
 
-def course_lectures_txn(txn: sqlite3.Cursor, course_id: int) -> list[CourseLecture]:
+def course_lectures_txn(txn: Txn, course_id: int) -> list[CourseLecture]:
     """The course's lectures, newest first, each with how many students attended."""
     txn.execute(
         "SELECT l.id, l.title, l.status, l.created_at, count(a.user_id) FROM lectures l"

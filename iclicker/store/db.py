@@ -1,4 +1,8 @@
-"""The database handle: one adbapi connection to SQLite for writes, two for big reads.
+"""The database handle: one adbapi connection for writes, two for big reads.
+
+``--db`` is a SQLite file (the embedded default) or a ``postgresql://`` URL
+(several machines; psycopg). Either way a process writes through one
+connection, so its group commits stay in order.
 
 SQLite allows one writer at a time. Rather than let concurrent writers race
 into "database is locked", the write pool holds exactly one connection on one
@@ -9,6 +13,7 @@ download never delays an answer's acknowledgement.
 """
 
 import sqlite3
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -16,12 +21,19 @@ from typing import Any, TypeVar
 from twisted.enterprise import adbapi
 from twisted.internet.interfaces import IReactorCore, IReactorThreads
 
-from iclicker.store.schema import migrate
+from iclicker.store.engine import DatabaseUnavailable, PostgresEngine, SqliteEngine, Txn
+from iclicker.store.schema import migrate, migrate_postgres
 from iclicker.threads import yield_cpu_to_the_reactor
 
 T = TypeVar("T")
 
 BUSY_TIMEOUT_MS = 10_000
+START_WAIT = 30.0
+"""Seconds a starting server waits for an unreachable PostgreSQL before giving up."""
+
+
+def is_postgres(location: str) -> bool:
+    return location.startswith(("postgresql://", "postgres://"))
 
 
 def configure_connection(connection: sqlite3.Connection) -> None:
@@ -54,19 +66,59 @@ def ping_txn(txn) -> None:
     txn.execute("SELECT 1")
 
 
-def prepare(path: str) -> None:
-    """Create or upgrade the database file before the reactor starts."""
-    connection = connect(path)
+def prepare(location: str) -> None:
+    """Create or upgrade the database before the reactor starts."""
+    if is_postgres(location):
+        connection = connect_postgres(location, START_WAIT)
+        try:
+            migrate_postgres(connection)
+        finally:
+            connection.close()
+        return
+    connection = connect(location)
     try:
         migrate(connection)
     finally:
         connection.close()
 
 
+def connect_postgres(url: str, wait: float = 0.0):
+    """A psycopg connection, retrying for ``wait`` seconds while the server is unreachable."""
+    import psycopg
+
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            return psycopg.connect(url)
+        except psycopg.OperationalError as error:
+            if time.monotonic() >= deadline:
+                raise DatabaseUnavailable(f"PostgreSQL is unreachable: {error}") from None
+            time.sleep(1.0)
+
+
 class Database:
     """Runs ``*_txn`` functions on the database thread, one transaction each."""
 
-    def __init__(self, path: str, reactor: IReactorCore | IReactorThreads) -> None:
+    def __init__(self, location: str, reactor: IReactorCore | IReactorThreads) -> None:
+        if is_postgres(location):
+            self._engine = PostgresEngine()
+            self._unavailable = _postgres_outage()
+            self._pool, self._readers = (
+                adbapi.ConnectionPool(
+                    "psycopg",
+                    location,
+                    cp_min=1,
+                    cp_max=size,
+                    cp_reconnect=True,
+                    cp_reactor=reactor,
+                    cp_noisy=False,
+                )
+                for size in (1, 2)
+            )
+            return
+        path = location
+        self._engine = SqliteEngine()
+        self._unavailable = ()
         self._pool = adbapi.ConnectionPool(
             "sqlite3",
             path,
@@ -91,7 +143,7 @@ class Database:
 
     async def read(self, function: Callable[..., T], *args: Any) -> T:
         """Run a long read-only ``function(txn, *args)`` beside the writer (exports)."""
-        return await self._readers.runInteraction(function, *args)
+        return await self._interact(self._readers, function, args)
 
     async def run(self, function: Callable[..., T], *args: Any) -> T:
         """Run ``function(txn, *args)`` in a transaction on the database thread.
@@ -99,7 +151,19 @@ class Database:
         The transaction commits when ``function`` returns and rolls back when
         it raises; the function must not touch the reactor.
         """
-        return await self._pool.runInteraction(function, *args)
+        return await self._interact(self._pool, function, args)
+
+    async def _interact(self, pool: adbapi.ConnectionPool, function: Callable[..., T], args):
+        """A transaction; a lost PostgreSQL connection is ``DatabaseUnavailable`` (503), and
+        the pool reconnects for the next one."""
+        try:
+            return await pool.runInteraction(self._in_txn, function, *args)
+        except self._unavailable as error:
+            raise DatabaseUnavailable("The database is unavailable; try again soon.") from error
+
+    def _in_txn(self, cursor, function: Callable[..., T], *args: Any) -> T:
+        """On the database thread: ``function`` gets the cursor in the store's dialect."""
+        return function(Txn(cursor, self._engine), *args)
 
     async def ping(self) -> None:
         """Return once the database answers a query."""
@@ -108,3 +172,10 @@ class Database:
     def close(self) -> None:
         self._pool.close()
         self._readers.close()
+
+
+def _postgres_outage() -> tuple[type[Exception], ...]:
+    """The driver's errors that mean the server is away, not that the query is wrong."""
+    import psycopg
+
+    return (psycopg.OperationalError, adbapi.ConnectionLost)

@@ -1,11 +1,11 @@
 """Lectures, questions and answers."""
 
 import json
-import sqlite3
 
 import attrs
 
 from iclicker.store.db import Database
+from iclicker.store.engine import Txn, UniqueViolation
 
 
 @attrs.frozen
@@ -79,7 +79,7 @@ def _question(row: tuple) -> QuestionRow:
 
 
 def create_lecture_txn(
-    txn: sqlite3.Cursor,
+    txn: Txn,
     owner_id: int,
     title: str,
     join_code: str,
@@ -89,27 +89,27 @@ def create_lecture_txn(
     try:
         txn.execute(
             "INSERT INTO lectures (owner_id, title, join_code, status, created_at, course_id)"
-            " VALUES (?, ?, ?, 'open', ?, ?)",
+            " VALUES (?, ?, ?, 'open', ?, ?) RETURNING id",
             (owner_id, title, join_code, now, course_id),
         )
-    except sqlite3.IntegrityError as error:
+    except UniqueViolation as error:
         raise JoinCodeTaken(join_code) from error
-    return LectureRow(txn.lastrowid, owner_id, title, join_code, "open", now, course_id)
+    return LectureRow(txn.inserted_id(), owner_id, title, join_code, "open", now, course_id)
 
 
-def lecture_txn(txn: sqlite3.Cursor, lecture_id: int) -> LectureRow | None:
+def lecture_txn(txn: Txn, lecture_id: int) -> LectureRow | None:
     txn.execute(f"SELECT {_LECTURE_COLUMNS} FROM lectures WHERE id = ?", (lecture_id,))
     row = txn.fetchone()
     return LectureRow(*row) if row else None
 
 
-def lecture_by_code_txn(txn: sqlite3.Cursor, join_code: str) -> LectureRow | None:
+def lecture_by_code_txn(txn: Txn, join_code: str) -> LectureRow | None:
     txn.execute(f"SELECT {_LECTURE_COLUMNS} FROM lectures WHERE join_code = ?", (join_code,))
     row = txn.fetchone()
     return LectureRow(*row) if row else None
 
 
-def lectures_of_txn(txn: sqlite3.Cursor, owner_id: int | None) -> list[LectureRow]:
+def lectures_of_txn(txn: Txn, owner_id: int | None) -> list[LectureRow]:
     """The lectures of one owner, or of everyone for None; newest first."""
     if owner_id is None:
         txn.execute(f"SELECT {_LECTURE_COLUMNS} FROM lectures ORDER BY id DESC")
@@ -121,7 +121,7 @@ def lectures_of_txn(txn: sqlite3.Cursor, owner_id: int | None) -> list[LectureRo
     return [LectureRow(*row) for row in txn.fetchall()]
 
 
-def open_question_txn(txn: sqlite3.Cursor, lecture_id: int) -> QuestionRow | None:
+def open_question_txn(txn: Txn, lecture_id: int) -> QuestionRow | None:
     txn.execute(
         f"SELECT {_QUESTION_COLUMNS} FROM questions WHERE lecture_id = ? AND status = 'open'",
         (lecture_id,),
@@ -130,13 +130,13 @@ def open_question_txn(txn: sqlite3.Cursor, lecture_id: int) -> QuestionRow | Non
     return _question(row) if row else None
 
 
-def question_txn(txn: sqlite3.Cursor, question_id: int) -> QuestionRow | None:
+def question_txn(txn: Txn, question_id: int) -> QuestionRow | None:
     txn.execute(f"SELECT {_QUESTION_COLUMNS} FROM questions WHERE id = ?", (question_id,))
     row = txn.fetchone()
     return _question(row) if row else None
 
 
-def questions_of_txn(txn: sqlite3.Cursor, lecture_id: int) -> list[QuestionRow]:
+def questions_of_txn(txn: Txn, lecture_id: int) -> list[QuestionRow]:
     txn.execute(
         f"SELECT {_QUESTION_COLUMNS} FROM questions WHERE lecture_id = ? ORDER BY id",
         (lecture_id,),
@@ -144,7 +144,7 @@ def questions_of_txn(txn: sqlite3.Cursor, lecture_id: int) -> list[QuestionRow]:
     return [_question(row) for row in txn.fetchall()]
 
 
-def answers_of_txn(txn: sqlite3.Cursor, question_id: int) -> dict[int, str]:
+def answers_of_txn(txn: Txn, question_id: int) -> dict[int, str]:
     """user id -> final choice for one question."""
     txn.execute("SELECT user_id, choice FROM answers WHERE question_id = ?", (question_id,))
     return dict(txn.fetchall())
@@ -161,7 +161,7 @@ class LiveState:
     """The latest question, when it is closed: what the projector shows between questions."""
 
 
-def _latest_closed_txn(txn: sqlite3.Cursor, lecture_id: int) -> "ClosedQuestion | None":
+def _latest_closed_txn(txn: Txn, lecture_id: int) -> "ClosedQuestion | None":
     txn.execute(
         f"SELECT {_QUESTION_COLUMNS} FROM questions WHERE lecture_id = ? ORDER BY id DESC LIMIT 1",
         (lecture_id,),
@@ -173,7 +173,7 @@ def _latest_closed_txn(txn: sqlite3.Cursor, lecture_id: int) -> "ClosedQuestion 
     return ClosedQuestion(question, counts_txn(txn, question.id))
 
 
-def live_state_txn(txn: sqlite3.Cursor, lecture_id: int) -> LiveState | None:
+def live_state_txn(txn: Txn, lecture_id: int) -> LiveState | None:
     """The lecture with its open question and that question's answers; None once ended."""
     lecture = lecture_txn(txn, lecture_id)
     if lecture is None or lecture.status != "open":
@@ -184,7 +184,7 @@ def live_state_txn(txn: sqlite3.Cursor, lecture_id: int) -> LiveState | None:
     return LiveState(lecture, question, answers, last_closed)
 
 
-def counts_txn(txn: sqlite3.Cursor, question_id: int) -> dict[str, int]:
+def counts_txn(txn: Txn, question_id: int) -> dict[str, int]:
     txn.execute(
         "SELECT choice, count(*) FROM answers WHERE question_id = ? GROUP BY choice",
         (question_id,),
@@ -192,7 +192,7 @@ def counts_txn(txn: sqlite3.Cursor, question_id: int) -> dict[str, int]:
     return dict(txn.fetchall())
 
 
-def question_counts_txn(txn: sqlite3.Cursor, lecture_id: int) -> dict[int, dict[str, int]]:
+def question_counts_txn(txn: Txn, lecture_id: int) -> dict[int, dict[str, int]]:
     """question id -> counts, for every question of a lecture that has answers."""
     txn.execute(
         "SELECT a.question_id, a.choice, count(*) FROM answers a"
@@ -206,9 +206,7 @@ def question_counts_txn(txn: sqlite3.Cursor, lecture_id: int) -> dict[int, dict[
     return results
 
 
-def close_question_txn(
-    txn: sqlite3.Cursor, question: QuestionRow, now: float
-) -> ClosedQuestion | None:
+def close_question_txn(txn: Txn, question: QuestionRow, now: float) -> ClosedQuestion | None:
     """Close an open question and count its answers; None if it was not open.
 
     Answers are written only while their question is open, so the counts
@@ -224,15 +222,13 @@ def close_question_txn(
     return ClosedQuestion(closed, counts_txn(txn, question.id))
 
 
-def _close_open_question_txn(
-    txn: sqlite3.Cursor, lecture_id: int, now: float
-) -> ClosedQuestion | None:
+def _close_open_question_txn(txn: Txn, lecture_id: int, now: float) -> ClosedQuestion | None:
     question = open_question_txn(txn, lecture_id)
     return close_question_txn(txn, question, now) if question else None
 
 
 def ask_txn(
-    txn: sqlite3.Cursor,
+    txn: Txn,
     lecture_id: int,
     text: str,
     choices: tuple[str, ...],
@@ -252,13 +248,13 @@ def ask_txn(
     previous = _close_open_question_txn(txn, lecture_id, now)
     txn.execute(
         "INSERT INTO questions (lecture_id, text, choices, correct, status, opened_at)"
-        " VALUES (?, ?, ?, ?, 'open', ?)",
+        " VALUES (?, ?, ?, ?, 'open', ?) RETURNING id",
         (lecture_id, text, json.dumps(choices), correct, now),
     )
-    return previous, QuestionRow(txn.lastrowid, lecture_id, text, choices, correct, "open")
+    return previous, QuestionRow(txn.inserted_id(), lecture_id, text, choices, correct, "open")
 
 
-def reveal_txn(txn: sqlite3.Cursor, question_id: int, now: float) -> None:
+def reveal_txn(txn: Txn, question_id: int, now: float) -> None:
     """Mark a closed question's answer as shown (the first time counts)."""
     txn.execute(
         "UPDATE questions SET revealed_at = ? WHERE id = ? AND revealed_at IS NULL",
@@ -266,9 +262,7 @@ def reveal_txn(txn: sqlite3.Cursor, question_id: int, now: float) -> None:
     )
 
 
-def end_lecture_txn(
-    txn: sqlite3.Cursor, lecture_id: int, now: float
-) -> tuple[bool, ClosedQuestion | None]:
+def end_lecture_txn(txn: Txn, lecture_id: int, now: float) -> tuple[bool, ClosedQuestion | None]:
     """End an open lecture, closing its open question (returned) first."""
     closed = _close_open_question_txn(txn, lecture_id, now)
     txn.execute(
@@ -278,7 +272,7 @@ def end_lecture_txn(
     return txn.rowcount == 1, closed
 
 
-def store_answers_txn(txn: sqlite3.Cursor, answers: list[Answer]) -> list[bool]:
+def store_answers_txn(txn: Txn, answers: list[Answer]) -> list[bool]:
     """Record a batch of answers; each is stored only if its question is still open.
 
     The open check is made here, in the writing transaction, because a close
@@ -305,7 +299,7 @@ def store_answers_txn(txn: sqlite3.Cursor, answers: list[Answer]) -> list[bool]:
     return accepted
 
 
-def responses_txn(txn: sqlite3.Cursor, lecture_id: int) -> list[ResponseRow]:
+def responses_txn(txn: Txn, lecture_id: int) -> list[ResponseRow]:
     txn.execute(
         "SELECT u.username, u.display_name, q.id, q.text, a.choice, q.correct, a.answered_at"
         " FROM answers a JOIN questions q ON q.id = a.question_id"
@@ -316,7 +310,7 @@ def responses_txn(txn: sqlite3.Cursor, lecture_id: int) -> list[ResponseRow]:
     return [ResponseRow(*row) for row in txn.fetchall()]
 
 
-def record_attendance_txn(txn: sqlite3.Cursor, joins: list[tuple[int, int, float]]) -> list[None]:
+def record_attendance_txn(txn: Txn, joins: list[tuple[int, int, float]]) -> list[None]:
     """(lecture id, user id, time) for each student who joined; the first join counts."""
     txn.executemany(
         "INSERT INTO attendance (lecture_id, user_id, joined_at) VALUES (?, ?, ?)"
@@ -326,7 +320,7 @@ def record_attendance_txn(txn: sqlite3.Cursor, joins: list[tuple[int, int, float
     return [None] * len(joins)
 
 
-def lecture_attendance_txn(txn: sqlite3.Cursor, lecture_id: int) -> list[tuple[str, str]]:
+def lecture_attendance_txn(txn: Txn, lecture_id: int) -> list[tuple[str, str]]:
     """(username, display name) of every student who joined the lecture, by username."""
     txn.execute(
         "SELECT u.username, u.display_name FROM attendance a JOIN users u ON u.id = a.user_id"

@@ -1,12 +1,12 @@
 """Server-side login sessions and the failed-login throttle."""
 
 import json
-import sqlite3
 from collections.abc import Callable
 
 import attrs
 
 from iclicker.store.db import Database
+from iclicker.store.engine import Txn
 from iclicker.store.users import USER_COLUMN_COUNT, UserRow, user_columns
 
 
@@ -19,7 +19,7 @@ class SessionRow:
 
 
 def create_session_txn(
-    txn: sqlite3.Cursor,
+    txn: Txn,
     id_hash: str,
     user_id: int,
     now: float,
@@ -37,7 +37,7 @@ LOOKUP_CHUNK = 500
 """Session ids per SELECT (well under SQLite's limit on bound parameters)."""
 
 
-def sessions_txn(txn: sqlite3.Cursor, lookups: list[tuple[str, float]]) -> list[SessionRow | None]:
+def sessions_txn(txn: Txn, lookups: list[tuple[str, float]]) -> list[SessionRow | None]:
     """The live session of each ``(id_hash, now)``, or None; expired ones are deleted on sight.
 
     A burst of handshakes (a lecture hall reconnecting) is answered with a
@@ -70,18 +70,18 @@ def sessions_txn(txn: sqlite3.Cursor, lookups: list[tuple[str, float]]) -> list[
     return sessions
 
 
-def touch_session_txn(txn: sqlite3.Cursor, id_hash: str, now: float, expires_at: float) -> None:
+def touch_session_txn(txn: Txn, id_hash: str, now: float, expires_at: float) -> None:
     txn.execute(
         "UPDATE sessions SET last_seen = ?, expires_at = ? WHERE id_hash = ?",
         (now, expires_at, id_hash),
     )
 
 
-def delete_session_txn(txn: sqlite3.Cursor, id_hash: str) -> None:
+def delete_session_txn(txn: Txn, id_hash: str) -> None:
     txn.execute("DELETE FROM sessions WHERE id_hash = ?", (id_hash,))
 
 
-def delete_user_sessions_txn(txn: sqlite3.Cursor, username_key: str) -> int:
+def delete_user_sessions_txn(txn: Txn, username_key: str) -> int:
     """End every session of one account (its password changed, or it was disabled)."""
     txn.execute(
         "DELETE FROM sessions WHERE user_id IN (SELECT id FROM users WHERE username_key = ?)",
@@ -91,14 +91,14 @@ def delete_user_sessions_txn(txn: sqlite3.Cursor, username_key: str) -> int:
 
 
 def set_password_ending_other_sessions_txn(
-    txn: sqlite3.Cursor, user_id: int, password_hash: str, keep_id_hash: str
+    txn: Txn, user_id: int, password_hash: str, keep_id_hash: str
 ) -> None:
     """A new password, and every session of the account but the one that changed it ends."""
     txn.execute("UPDATE users SET password_hash = ? WHERE id = ?", (password_hash, user_id))
     txn.execute("DELETE FROM sessions WHERE user_id = ? AND id_hash != ?", (user_id, keep_id_hash))
 
 
-def delete_expired_sessions_txn(txn: sqlite3.Cursor, now: float) -> int:
+def delete_expired_sessions_txn(txn: Txn, now: float) -> int:
     txn.execute("DELETE FROM sessions WHERE expires_at <= ?", (now,))
     return txn.rowcount
 
@@ -111,7 +111,7 @@ class ThrottleRow:
     locked_until: float | None = None
 
 
-def throttle_txn(txn: sqlite3.Cursor, key: str) -> ThrottleRow:
+def throttle_txn(txn: Txn, key: str) -> ThrottleRow:
     txn.execute(
         "SELECT recent_failures, locked_until FROM login_throttle WHERE username_key = ?",
         (key,),
@@ -121,7 +121,7 @@ def throttle_txn(txn: sqlite3.Cursor, key: str) -> ThrottleRow:
 
 
 def update_throttle_txn(
-    txn: sqlite3.Cursor, key: str, update: Callable[[ThrottleRow], ThrottleRow]
+    txn: Txn, key: str, update: Callable[[ThrottleRow], ThrottleRow]
 ) -> ThrottleRow:
     """Replace the throttle row for ``key`` by ``update(row)`` atomically."""
     new = update(throttle_txn(txn, key))
@@ -135,21 +135,27 @@ def update_throttle_txn(
     return new
 
 
-def clear_throttle_txn(txn: sqlite3.Cursor, key: str) -> None:
+def clear_throttle_txn(txn: Txn, key: str) -> None:
     txn.execute("DELETE FROM login_throttle WHERE username_key = ?", (key,))
 
 
-def delete_stale_throttles_txn(txn: sqlite3.Cursor, now: float, window: float) -> int:
+def delete_stale_throttles_txn(txn: Txn, now: float, window: float) -> int:
     """Forget usernames with no lock in force and no failure within ``window``.
 
     Failed logins for made-up usernames would otherwise pile up for ever.
     """
     txn.execute(
-        "DELETE FROM login_throttle WHERE (locked_until IS NULL OR locked_until <= ?)"
-        " AND NOT EXISTS (SELECT 1 FROM json_each(recent_failures) WHERE value > ?)",
-        (now, now - window),
+        "SELECT username_key, recent_failures FROM login_throttle"
+        " WHERE locked_until IS NULL OR locked_until <= ?",
+        (now,),
     )
-    return txn.rowcount
+    stale = [
+        (key,)
+        for key, failures in txn.fetchall()
+        if not any(failure > now - window for failure in json.loads(failures))
+    ]
+    txn.executemany("DELETE FROM login_throttle WHERE username_key = ?", stale)
+    return len(stale)
 
 
 class SessionStore:

@@ -1,10 +1,9 @@
 """Accounts: users, their roles and password hashes."""
 
-import sqlite3
-
 import attrs
 
 from iclicker.store.db import Database
+from iclicker.store.engine import Txn, UniqueViolation
 
 
 @attrs.frozen
@@ -38,7 +37,7 @@ def username_key(username: str) -> str:
 
 
 def create_user_txn(
-    txn: sqlite3.Cursor,
+    txn: Txn,
     username: str,
     display_name: str,
     password_hash: str,
@@ -48,15 +47,15 @@ def create_user_txn(
     try:
         txn.execute(
             "INSERT INTO users (username, username_key, display_name, role,"
-            " password_hash, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+            " password_hash, created_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
             (username, username_key(username), display_name, role, password_hash, now),
         )
-    except sqlite3.IntegrityError as error:
+    except UniqueViolation as error:
         raise UsernameTaken(username) from error
-    return UserRow(txn.lastrowid, username, display_name, role, password_hash)
+    return UserRow(txn.inserted_id(), username, display_name, role, password_hash)
 
 
-def user_by_username_txn(txn: sqlite3.Cursor, username: str) -> UserRow | None:
+def user_by_username_txn(txn: Txn, username: str) -> UserRow | None:
     txn.execute(
         f"SELECT {user_columns()} FROM users WHERE username_key = ?", (username_key(username),)
     )
@@ -64,12 +63,12 @@ def user_by_username_txn(txn: sqlite3.Cursor, username: str) -> UserRow | None:
     return UserRow(*row) if row else None
 
 
-def set_role_txn(txn: sqlite3.Cursor, username: str, role: str) -> bool:
+def set_role_txn(txn: Txn, username: str, role: str) -> bool:
     txn.execute("UPDATE users SET role = ? WHERE username_key = ?", (role, username_key(username)))
     return txn.rowcount == 1
 
 
-def set_password_hash_txn(txn: sqlite3.Cursor, username: str, password_hash: str) -> bool:
+def set_password_hash_txn(txn: Txn, username: str, password_hash: str) -> bool:
     txn.execute(
         "UPDATE users SET password_hash = ? WHERE username_key = ?",
         (password_hash, username_key(username)),
@@ -77,7 +76,7 @@ def set_password_hash_txn(txn: sqlite3.Cursor, username: str, password_hash: str
     return txn.rowcount == 1
 
 
-def set_disabled_txn(txn: sqlite3.Cursor, username: str, disabled_at: float | None) -> bool:
+def set_disabled_txn(txn: Txn, username: str, disabled_at: float | None) -> bool:
     """Disable (at a time) or enable an account; disabling ends all its sessions."""
     key = username_key(username)
     txn.execute("UPDATE users SET disabled_at = ? WHERE username_key = ?", (disabled_at, key))
@@ -91,17 +90,17 @@ def set_disabled_txn(txn: sqlite3.Cursor, username: str, disabled_at: float | No
     return True
 
 
-def disabled_since_txn(txn: sqlite3.Cursor, since: float) -> list[int]:
+def disabled_since_txn(txn: Txn, since: float) -> list[int]:
     """Ids of accounts disabled after ``since`` (by a site admin or ``iclicker-admin``)."""
     txn.execute("SELECT id FROM users WHERE disabled_at > ?", (since,))
     return [row[0] for row in txn.fetchall()]
 
 
-def set_display_name_txn(txn: sqlite3.Cursor, user_id: int, display_name: str) -> None:
+def set_display_name_txn(txn: Txn, user_id: int, display_name: str) -> None:
     txn.execute("UPDATE users SET display_name = ? WHERE id = ?", (display_name, user_id))
 
 
-def set_photo_txn(txn: sqlite3.Cursor, user_id: int, photo: str | None) -> str | None:
+def set_photo_txn(txn: Txn, user_id: int, photo: str | None) -> str | None:
     """Set (or clear) a user's photo; returns the previous file name, to delete."""
     txn.execute("SELECT photo FROM users WHERE id = ?", (user_id,))
     row = txn.fetchone()
@@ -115,7 +114,7 @@ def _like_prefix(prefix: str) -> str:
     return escaped + "%"
 
 
-def search_users_txn(txn: sqlite3.Cursor, prefix: str | None, limit: int) -> list[UserRow]:
+def search_users_txn(txn: Txn, prefix: str | None, limit: int) -> list[UserRow]:
     """Users whose username or display name starts with ``prefix`` (any case), by username."""
     if prefix is None:
         txn.execute(f"SELECT {user_columns()} FROM users ORDER BY username_key LIMIT ?", (limit,))

@@ -102,7 +102,13 @@ class SocketFactory(WebSocketServerFactory):
         # Autobahn copies ~40 options from the factory onto every new socket
         # unless the protocol already has them: as class attributes of a
         # subclass per endpoint they cost nothing per socket.
+        # (Callables among them, such as perMessageCompressionAccept, stay
+        # plain functions, not methods.)
         options = {name: getattr(self, name) for name in protocol.CONFIG_ATTRS}
+        options = {
+            name: staticmethod(value) if callable(value) else value
+            for name, value in options.items()
+        }
         self.protocol = type(protocol.__name__, (protocol,), options)
 
 

@@ -16,6 +16,7 @@ from support import (
     handshake_status,
     instructor,
     one_student,
+    open_socket,
     sleep,
     start_lecture,
     start_server,
@@ -426,3 +427,19 @@ async def test_a_client_that_never_reads_is_dropped(db_path):
         await stalled.lost
     finally:
         await server.stop()
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_browser_offering_compression_is_answered_uncompressed(server):
+    """Browsers offer permessage-deflate: the handshake succeeds and the server declines it
+    (compressing every student's copy of a broadcast would cost a compression each)."""
+    scene = await one_student(server, with_question=False)
+    client = await connect_with(server, scene)
+    assert (await client.next_of("hello"))["lecture"]["id"] == scene.lecture["id"]
+    assert client.protocol._perMessageCompress is None
+
+
+async def connect_with(server, scene):
+    return await open_socket(
+        server, f"/ws/lectures/{scene.lecture['join_code']}", scene.student, compression=True
+    )
