@@ -64,7 +64,12 @@ class RedisServer:
             self.process.wait(timeout=10)
 
 
-POSTGRES_BIN = Path("/usr/lib/postgresql/15/bin")
+def _postgres_bin() -> Path:
+    """Debian's newest installed PostgreSQL (``/usr/lib/postgresql/<version>/bin``)."""
+    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"), key=lambda p: int(p.parts[-3]))
+    if not found:
+        raise AssertionError("PostgreSQL is not installed; ./scripts/test installs it")
+    return found[-1].parent
 
 
 def _as_postgres_user() -> list[str]:
@@ -97,7 +102,7 @@ class PostgresServer:
         subprocess.run(
             [
                 *_as_postgres_user(),
-                str(POSTGRES_BIN / "initdb"),
+                str(_postgres_bin() / "initdb"),
                 "-D",
                 str(self.data),
                 "-U",
@@ -118,7 +123,7 @@ class PostgresServer:
         self.process = subprocess.Popen(
             [
                 *_as_postgres_user(),
-                str(POSTGRES_BIN / "postgres"),
+                str(_postgres_bin() / "postgres"),
                 "-D",
                 str(self.data),
                 "-p",
