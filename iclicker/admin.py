@@ -1,8 +1,9 @@
 """``iclicker-admin``: create accounts and change roles and passwords from the shell.
 
-It works on the database file directly, beside a running server: it uses the
-same migrations and ``*_txn`` functions, and SQLite's busy timeout lets it
-wait its turn behind the server's writes.
+It works on the database directly, beside a running server: it uses the
+same migrations and ``*_txn`` functions, and SQLite's busy timeout (or
+PostgreSQL's own concurrency) lets it wait its turn behind the server's
+writes. ``migrate-to-postgres`` copies a SQLite database into PostgreSQL.
 """
 
 import argparse
@@ -21,9 +22,10 @@ from iclicker.domain.accounts import (
     check_username,
 )
 from iclicker.domain.errors import DomainError
-from iclicker.store.db import connect
-from iclicker.store.engine import SqliteEngine, Txn
-from iclicker.store.schema import migrate
+from iclicker.store.copy import TargetNotEmpty, copy_to_postgres
+from iclicker.store.db import connect, connect_postgres, is_postgres
+from iclicker.store.engine import PostgresEngine, SqliteEngine, Txn
+from iclicker.store.schema import migrate, migrate_postgres
 from iclicker.store.sessions import delete_user_sessions_txn
 from iclicker.store.users import (
     UsernameTaken,
@@ -37,7 +39,9 @@ from iclicker.store.users import (
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="iclicker-admin", description=__doc__.splitlines()[0])
-    parser.add_argument("--db", default=DEFAULT_DB, help="SQLite database file")
+    parser.add_argument(
+        "--db", default=DEFAULT_DB, help="SQLite database file or postgresql:// URL"
+    )
     parser.add_argument(
         "--bcrypt-rounds", type=int, default=DEFAULT_BCRYPT_ROUNDS, help="bcrypt cost (4-31)"
     )
@@ -58,6 +62,10 @@ def _parser() -> argparse.ArgumentParser:
         ("enable", "enable a disabled account"),
     ]:
         commands.add_parser(name, help=what).add_argument("username")
+    copy = commands.add_parser(
+        "migrate-to-postgres", help="copy this SQLite database into an empty PostgreSQL one"
+    )
+    copy.add_argument("url", help="postgresql://USER[:PASSWORD]@HOST:PORT/NAME")
     return parser
 
 
@@ -71,16 +79,32 @@ def read_password(from_stdin: bool, stdin: TextIO) -> str:
     return first
 
 
-def _in_transaction(connection, function: Callable, *args):
-    cursor = connection.cursor()
-    cursor.execute("BEGIN IMMEDIATE")
-    try:
-        result = function(Txn(cursor, SqliteEngine()), *args)
-    except BaseException:
-        cursor.execute("ROLLBACK")
-        raise
-    cursor.execute("COMMIT")
-    return result
+class _Database:
+    """The database the command works on, migrated, with one transaction per call."""
+
+    def __init__(self, location: str) -> None:
+        self._postgres = is_postgres(location)
+        if self._postgres:
+            self.connection = connect_postgres(location)
+            self.connection.autocommit = True
+            migrate_postgres(self.connection)
+        else:
+            self.connection = connect(location)
+            migrate(self.connection)
+
+    def transaction(self, function: Callable, *args):
+        if self._postgres:
+            with self.connection.transaction():
+                return function(Txn(self.connection.cursor(), PostgresEngine()), *args)
+        cursor = self.connection.cursor()
+        cursor.execute("BEGIN IMMEDIATE")
+        try:
+            result = function(Txn(cursor, SqliteEngine()), *args)
+        except BaseException:
+            cursor.execute("ROLLBACK")
+            raise
+        cursor.execute("COMMIT")
+        return result
 
 
 def change_password_txn(txn, username: str, password_hash: str) -> bool:
@@ -93,36 +117,55 @@ def change_password_txn(txn, username: str, password_hash: str) -> bool:
 
 def run(argv: list[str], stdin: TextIO = sys.stdin, out: TextIO = sys.stdout) -> int:
     args = _parser().parse_args(argv)
-    connection = connect(args.db)
+    if args.command == "migrate-to-postgres":
+        return _copy(args.db, args.url, out)
+    database = _Database(args.db)
+    _in_transaction = database.transaction
     try:
-        migrate(connection)
         if args.command == "adduser":
             username = check_username(args.username)
             display_name = check_display_name(args.display_name, username)
             password = check_password(read_password(args.password_stdin, stdin))
             hashed = hash_password(password, args.bcrypt_rounds)
-            _in_transaction(
-                connection, create_user_txn, username, display_name, hashed, args.role, time.time()
-            )
+            _in_transaction(create_user_txn, username, display_name, hashed, args.role, time.time())
             print(f"created {args.role} {username}", file=out)
         elif args.command in ("disable", "enable"):
             # A running server closes the account's sockets within a few seconds.
             disabled_at = time.time() if args.command == "disable" else None
-            if not _in_transaction(connection, set_disabled_txn, args.username, disabled_at):
+            if not _in_transaction(set_disabled_txn, args.username, disabled_at):
                 raise DomainError(f"no user {args.username!r}")
             print(f"{args.username} is now {args.command}d", file=out)
         elif args.command == "setrole":
-            if not _in_transaction(connection, set_role_txn, args.username, args.role):
+            if not _in_transaction(set_role_txn, args.username, args.role):
                 raise DomainError(f"no user {args.username!r}")
             print(f"{args.username} is now {args.role}", file=out)
         else:
             password = check_password(read_password(args.password_stdin, stdin))
             hashed = hash_password(password, args.bcrypt_rounds)
-            if not _in_transaction(connection, change_password_txn, args.username, hashed):
+            if not _in_transaction(change_password_txn, args.username, hashed):
                 raise DomainError(f"no user {args.username!r}")
             print(f"password of {args.username} changed; its sessions ended", file=out)
     finally:
+        database.connection.close()
+    return 0
+
+
+def _copy(source: str, url: str, out: TextIO) -> int:
+    if is_postgres(source) or not is_postgres(url):
+        raise DomainError("migrate-to-postgres copies --db SQLITE_FILE into a postgresql:// URL")
+    connection = connect(source)
+    try:
+        migrate(connection)
+        copied = copy_to_postgres(connection, url)
+    except TargetNotEmpty:
+        raise DomainError(
+            "the PostgreSQL database already has accounts; use an empty one"
+        ) from None
+    finally:
         connection.close()
+    for table, rows in copied.items():
+        print(f"{table}: {rows} rows", file=out)
+    print("copied; start the server with --db " + url, file=out)
     return 0
 
 

@@ -27,5 +27,8 @@ class Config:
     """Believe X-Forwarded-For / X-Forwarded-Proto from a reverse proxy in front."""
     max_send_buffer: int = DEFAULT_SEND_BUFFER
     """Bytes a WebSocket client may leave unread before it is dropped."""
+    photos_dir: str = DEFAULT_DB + ".photos"
+    """Where profile photos are kept (shared by every process: a shared volume on several
+    machines)."""
     redis_url: str | None = None
     """``redis://…`` shared by the processes that act as one server; None: in-process groups."""

@@ -1,4 +1,5 @@
-"""The server's own secret key, generated on first start and kept beside the database."""
+"""The server's own secret key, generated on first start and kept beside the database
+(in the database itself on PostgreSQL, so that every machine's processes share it)."""
 
 import os
 import secrets
@@ -6,6 +7,14 @@ import secrets
 
 def secret_path(db_path: str) -> str:
     return f"{db_path}.secret"
+
+
+def server_secret(location: str) -> bytes:
+    from iclicker.store.db import is_postgres, postgres_secret
+
+    if is_postgres(location):
+        return postgres_secret(location, secrets.token_hex(32).encode("ascii"))
+    return load_or_create_secret(secret_path(location))
 
 
 def load_or_create_secret(path: str) -> bytes:

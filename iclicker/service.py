@@ -24,7 +24,7 @@ from iclicker.domain.rooms import Rooms
 from iclicker.groups.interface import IGroups
 from iclicker.groups.memory import MemoryGroups
 from iclicker.groups.redis import RedisAddress, RedisGroups
-from iclicker.secret import load_or_create_secret, secret_path
+from iclicker.secret import server_secret
 from iclicker.store.chat import ChatStore
 from iclicker.store.courses import CourseStore
 from iclicker.store.db import Database, prepare
@@ -103,7 +103,7 @@ def build_service(config: Config, reactor) -> MultiService:
     so no request ever sees a half-upgraded database.
     """
     prepare(config.db_path)
-    secret = load_or_create_secret(secret_path(config.db_path))
+    secret = server_secret(config.db_path)
 
     root = OrderedStop()
     database = Database(config.db_path, reactor)
@@ -170,7 +170,7 @@ def build_service(config: Config, reactor) -> MultiService:
     CoursesApi(courses, sessions, guards, run_in_thread).install(app)
     AdminApi(site_admin, sessions, guards).install(app)
     ChatApi(chat.rooms, chat.conversations, sessions, guards).install(app)
-    photo_files = PhotoFiles(Path(config.db_path + ".photos"))
+    photo_files = PhotoFiles(Path(config.photos_dir))
     profiles = Profiles(user_store, photo_files, run_in_thread)
     ProfileApi(profiles, photo_files, sessions, guards, run_in_thread).install(app)
     ProfilePages(kit).install(app)

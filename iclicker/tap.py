@@ -19,6 +19,7 @@ from iclicker.config import (
     Config,
 )
 from iclicker.groups.redis import RedisAddress
+from iclicker.store.db import is_postgres
 
 
 def parse_origin(value: str) -> str:
@@ -70,6 +71,24 @@ def tune_process() -> None:
     gc.freeze()
 
 
+def check_database(location: str) -> None:
+    """A SQLite path in an existing directory, or a PostgreSQL URL with a host and a name."""
+    if is_postgres(location):
+        parts = urlsplit(location)
+        if not parts.hostname or not parts.path.strip("/"):
+            raise usage.UsageError(
+                f"--db {location!r}: expected postgresql://USER[:PASSWORD]@HOST:PORT/NAME"
+            )
+        return
+    if "://" in location:
+        raise usage.UsageError(f"--db {location!r}: a SQLite path or a postgresql:// URL")
+    directory = os.path.dirname(os.path.abspath(location))
+    if not os.path.isdir(directory):
+        raise usage.UsageError(f"--db {location!r}: no directory {directory}")
+    if os.path.isdir(location):
+        raise usage.UsageError(f"--db {location!r} is a directory")
+
+
 def _positive_int(name: str, value: str, low: int, high: int) -> int:
     try:
         number = int(value)
@@ -88,7 +107,12 @@ class Options(usage.Options):
     )
     optParameters = [
         ["port", "p", DEFAULT_PORT, "Endpoint description to listen on (e.g. tcp:8080)."],
-        ["db", "d", DEFAULT_DB, "Path of the SQLite database file."],
+        [
+            "db",
+            "d",
+            DEFAULT_DB,
+            "Path of the SQLite database file, or postgresql://USER[:PASSWORD]@HOST:PORT/NAME.",
+        ],
         ["bcrypt-rounds", None, str(DEFAULT_BCRYPT_ROUNDS), "bcrypt cost factor (4-31)."],
         [
             "max-send-buffer",
@@ -97,6 +121,13 @@ class Options(usage.Options):
             "Bytes a WebSocket client may leave unread before it is dropped.",
         ],
         ["redis", None, None, "redis://HOST:PORT[/DB] to share groups between processes."],
+        [
+            "photos",
+            None,
+            None,
+            "Directory of profile photos (default: beside a SQLite database, or"
+            " ./iclicker-photos with PostgreSQL; share it between machines).",
+        ],
     ]
     optFlags = [
         ["allow-net-http", None, "Apply --allow-net to every HTTP route but /healthz."],
@@ -130,13 +161,10 @@ class Options(usage.Options):
                 RedisAddress.parse(self["redis"])
             except ValueError as error:
                 raise usage.UsageError(f"--redis {self['redis']!r}: {error}") from None
-        if "://" in self["db"]:
-            raise usage.UsageError("--db takes a SQLite file path; PostgreSQL is not available yet")
-        directory = os.path.dirname(os.path.abspath(self["db"]))
-        if not os.path.isdir(directory):
-            raise usage.UsageError(f"--db {self['db']!r}: no directory {directory}")
-        if os.path.isdir(self["db"]):
-            raise usage.UsageError(f"--db {self['db']!r} is a directory")
+        check_database(self["db"])
+        if self["photos"] is None:
+            postgres = is_postgres(self["db"])
+            self["photos"] = "iclicker-photos" if postgres else self["db"] + ".photos"
         self["bcrypt-rounds"] = _positive_int("bcrypt-rounds", self["bcrypt-rounds"], 4, 31)
         self["max-send-buffer"] = _positive_int(
             "max-send-buffer", self["max-send-buffer"], 4096, 1 << 30
@@ -153,6 +181,7 @@ class Options(usage.Options):
             trust_proxy=bool(self["trust-proxy"]),
             max_send_buffer=self["max-send-buffer"],
             redis_url=self["redis"],
+            photos_dir=self["photos"],
         )
 
 

@@ -315,7 +315,17 @@ class Lectures(Service):
         except Unavailable:
             self.log.warn("Attendance backlog full; lecture {lecture_id}", lecture_id=lecture_id)
             return
-        written.addErrback(lambda failure: self.log.failure("Recording attendance", failure))
+        written.addErrback(self._attendance_failed, lecture_id)
+
+    def _attendance_failed(self, failure: Failure, lecture_id: int) -> None:
+        if failure.check(Unavailable):
+            self.log.warn(
+                "Attendance in lecture {lecture_id} not recorded: {why}",
+                lecture_id=lecture_id,
+                why=failure.getErrorMessage(),
+            )
+        else:
+            self.log.failure("Recording attendance", failure)
 
     async def answer(self, live: LiveLecture, user_id: int, question_id: int, choice: str) -> None:
         """Record a student's answer; returns once it is committed to the database.

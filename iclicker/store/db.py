@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 
 from twisted.enterprise import adbapi
 from twisted.internet.interfaces import IReactorCore, IReactorThreads
+from twisted.logger import Logger
 
 from iclicker.store.engine import DatabaseUnavailable, PostgresEngine, SqliteEngine, Txn
 from iclicker.store.schema import migrate, migrate_postgres
@@ -82,6 +83,28 @@ def prepare(location: str) -> None:
         connection.close()
 
 
+SECRET_TABLE = (
+    "CREATE TABLE IF NOT EXISTS server_secret"
+    " (id INTEGER PRIMARY KEY CHECK (id = 1), value TEXT NOT NULL)"
+)
+
+
+def postgres_secret(url: str, candidate: bytes) -> bytes:
+    """The key every process on this PostgreSQL database shares (``candidate`` if first)."""
+    connection = connect_postgres(url, START_WAIT)
+    try:
+        with connection.transaction():
+            connection.execute(SECRET_TABLE)
+            connection.execute(
+                "INSERT INTO server_secret (id, value) VALUES (1, %s) ON CONFLICT DO NOTHING",
+                (candidate.decode("ascii"),),
+            )
+            row = connection.execute("SELECT value FROM server_secret").fetchone()
+        return row[0].encode("ascii")
+    finally:
+        connection.close()
+
+
 def connect_postgres(url: str, wait: float = 0.0):
     """A psycopg connection, retrying for ``wait`` seconds while the server is unreachable."""
     import psycopg
@@ -104,7 +127,7 @@ class Database:
             self._engine = PostgresEngine()
             self._unavailable = _postgres_outage()
             self._pool, self._readers = (
-                adbapi.ConnectionPool(
+                PostgresPool(
                     "psycopg",
                     location,
                     cp_min=1,
@@ -172,6 +195,40 @@ class Database:
     def close(self) -> None:
         self._pool.close()
         self._readers.close()
+
+
+class _PostgresConnection(adbapi.Connection):
+    """A pooled connection whose failed rollback is expected, not logged: PostgreSQL went
+    away, the caller gets ``DatabaseUnavailable`` and the next transaction reconnects."""
+
+    def rollback(self) -> None:
+        try:
+            self._connection.rollback()
+        except Exception:
+            self._pool.disconnect(self._connection)
+            raise adbapi.ConnectionLost() from None
+
+
+class PostgresPool(adbapi.ConnectionPool):
+    """adbapi's pool without its tracebacks for a lost connection (one warning instead)."""
+
+    connectionFactory = _PostgresConnection
+    log = Logger()
+
+    def _runInteraction(self, interaction, *args, **kw):
+        connection = self.connectionFactory(self)
+        transaction = self.transactionFactory(self, connection)
+        try:
+            result = interaction(transaction, *args, **kw)
+            transaction.close()
+            connection.commit()
+            return result
+        except BaseException:
+            try:
+                connection.rollback()
+            except adbapi.ConnectionLost:
+                self.log.warn("Lost the connection to PostgreSQL; reconnecting on next use")
+            raise
 
 
 def _postgres_outage() -> tuple[type[Exception], ...]:

@@ -276,12 +276,16 @@ def store_answers_txn(txn: Txn, answers: list[Answer]) -> list[bool]:
     """Record a batch of answers; each is stored only if its question is still open.
 
     The open check is made here, in the writing transaction, because a close
-    may have been committed between an answer's arrival and its batch.
+    may have been committed between an answer's arrival and its batch; on
+    PostgreSQL the rows are share-locked, so a close committed by another
+    process waits for this batch (and counts it) or comes first (and this
+    batch sees the question closed).
     """
     question_ids = sorted({answer.question_id for answer in answers})
     placeholders = ",".join("?" * len(question_ids))
     txn.execute(
-        f"SELECT id FROM questions WHERE status = 'open' AND id IN ({placeholders})",
+        f"SELECT id FROM questions WHERE status = 'open' AND id IN ({placeholders})"
+        + txn.engine.lock_for_share,
         question_ids,
     )
     open_ids = {row[0] for row in txn.fetchall()}

@@ -8,6 +8,8 @@ from twisted.web.static import File
 from iclicker.domain.errors import NotFound
 from iclicker.groups.redis import RedisGroups
 from iclicker.store.db import Database
+from iclicker.store.engine import DatabaseUnavailable
+from iclicker.web.errors import error_body
 from iclicker.web.guards import Guards
 from iclicker.web.http import add_route, check_network, check_origin, json_response
 from iclicker.web.templating import resource_dir
@@ -53,8 +55,12 @@ class CoreRoutes:
 
         Under ``--redis`` it names Redis's state too: without Redis the
         process still serves its own sockets, so it stays healthy (200).
+        Without its database it is not: 503 with the error shape, naming it.
         """
-        await self._database.ping()
+        try:
+            await self._database.ping()
+        except DatabaseUnavailable as error:
+            return json_response(request, 503, error_body("unavailable", error.message))
         health = {"status": "ok"}
         if self._redis is not None:
             health["redis"] = "ok" if self._redis.connected else "unreachable"

@@ -30,6 +30,14 @@ from twisted.internet.protocol import Protocol
 STUDENTS = 30
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_path(request, tmp_path) -> str:
+    """Every lecture test here runs on both engines: a SQLite file, a PostgreSQL database."""
+    if request.param == "sqlite":
+        return str(tmp_path / "iclicker.sqlite3")
+    return request.getfixturevalue("postgres_url")
+
+
 async def wait_for_tally(socket_client, **expected) -> dict:
     while True:
         tally = await socket_client.next_of("tally")

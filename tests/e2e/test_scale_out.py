@@ -26,10 +26,14 @@ from support import (
 )
 
 
-@pytest.fixture
-def pair(tmp_path, redis_server):
-    """Processes A and B with ``--redis``; no traceback may appear in their logs."""
-    db_path = str(tmp_path / "shared.sqlite3")
+@pytest.fixture(params=["sqlite", "postgresql"])
+def pair(request, tmp_path, redis_server):
+    """Processes A and B with ``--redis`` on one database (a SQLite file they share, or
+    PostgreSQL); no traceback may appear in their logs."""
+    if request.param == "sqlite":
+        db_path = str(tmp_path / "shared.sqlite3")
+    else:
+        db_path = request.getfixturevalue("postgres_url")
     processes = [
         TwistdProcess(tmp_path, "--redis", redis_server.url, db_path=db_path, name=name)
         for name in ("a", "b")
