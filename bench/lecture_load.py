@@ -14,6 +14,8 @@ CPU use while everyone sits connected and idle.
     # split between them (or all on the process the instructor does not use):
     python bench/lecture_load.py --spawn --processes 2 --students 2000
     python bench/lecture_load.py --spawn --processes 2 --students 1000 --students-on others
+    # on PostgreSQL (an empty database of yours):
+    python bench/lecture_load.py --spawn --spawn-db postgresql://USER@HOST/NAME
 
 Students are plain WebSocket clients written for this script (handshake and
 framing by hand) so that the load generator's own cost stays small next to
@@ -388,7 +390,7 @@ def spawn_servers(args) -> list[subprocess.Popen]:
     """Fresh servers (on the cores but the last, in turn; the benchmark itself on the last
     core); with several processes, or --redis, they share a redis-server of the run's own."""
     workdir = tempfile.mkdtemp(prefix="iclicker-bench-")
-    args.db = os.path.join(workdir, "bench.sqlite3")
+    args.db = args.spawn_db or os.path.join(workdir, "bench.sqlite3")
     cores = os.cpu_count() or 1
     started = []
     extra = []
@@ -456,6 +458,9 @@ def add_common_arguments(parser: argparse.ArgumentParser, students: int) -> None
     )
     parser.add_argument("--connect-concurrency", type=int, default=200)
     parser.add_argument("--processes", type=int, default=1, help="server processes for --spawn")
+    parser.add_argument(
+        "--spawn-db", help="a postgresql:// URL (an empty database) for --spawn servers"
+    )
     parser.add_argument(
         "--redis", action="store_true", help="share groups through Redis even with one process"
     )

@@ -103,7 +103,8 @@ class Options(usage.Options):
     synopsis = "[options]"
     longdesc = (
         "Run the iclicker classroom response server: the web site, its JSON API "
-        "and the lecture WebSocket on one port, over a SQLite database."
+        "and its WebSockets on one port, over a SQLite database or PostgreSQL; "
+        "with --redis, several processes act as one server."
     )
     optParameters = [
         ["port", "p", DEFAULT_PORT, "Endpoint description to listen on (e.g. tcp:8080)."],

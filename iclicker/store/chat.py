@@ -334,8 +334,8 @@ def mark_read_txn(txn: Txn, batch: list[ReadMark]) -> list[int]:
         low, _ = pair(mark.reader_id, mark.peer_id)
         column = "low_read_id" if mark.reader_id == low else "high_read_id"
         txn.execute(
-            f"UPDATE conversations SET {column} = max({column}, ?) WHERE id = ?",
-            (mark.message_id, mark.conversation_id),
+            f"UPDATE conversations SET {column} = ? WHERE id = ? AND {column} < ?",
+            (mark.message_id, mark.conversation_id, mark.message_id),
         )
         counts.append(_unread(txn, mark.reader_id, mark.peer_id))
     return counts
