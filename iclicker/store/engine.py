@@ -29,6 +29,8 @@ class SqliteEngine:
     name = "sqlite"
     lock_for_share = ""
     """What makes a SELECT lock its rows against concurrent writers (SQLite has one writer)."""
+    lock_for_update = ""
+    """What makes a SELECT lock its rows for this transaction's own update."""
 
     @staticmethod
     def convert(sql: str) -> str:
@@ -48,6 +50,7 @@ class PostgresEngine:
 
     name = "postgresql"
     lock_for_share = " FOR SHARE"
+    lock_for_update = " FOR UPDATE"
 
     def __init__(self) -> None:
         self._converted: dict[str, str] = {}

@@ -241,7 +241,10 @@ def ask_txn(
     committed after the caller's own check must not leave an open question
     in an ended lecture.
     """
-    txn.execute("SELECT status FROM lectures WHERE id = ?", (lecture_id,))
+    # Locked (PostgreSQL) so that asks and ends of one lecture, from any process, take turns.
+    txn.execute(
+        "SELECT status FROM lectures WHERE id = ?" + txn.engine.lock_for_update, (lecture_id,)
+    )
     row = txn.fetchone()
     if row is None or row[0] != "open":
         raise LectureNotOpen(lecture_id)
@@ -264,6 +267,9 @@ def reveal_txn(txn: Txn, question_id: int, now: float) -> None:
 
 def end_lecture_txn(txn: Txn, lecture_id: int, now: float) -> tuple[bool, ClosedQuestion | None]:
     """End an open lecture, closing its open question (returned) first."""
+    txn.execute(
+        "SELECT status FROM lectures WHERE id = ?" + txn.engine.lock_for_update, (lecture_id,)
+    )
     closed = _close_open_question_txn(txn, lecture_id, now)
     txn.execute(
         "UPDATE lectures SET status = 'ended', ended_at = ? WHERE id = ? AND status = 'open'",

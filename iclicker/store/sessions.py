@@ -111,9 +111,10 @@ class ThrottleRow:
     locked_until: float | None = None
 
 
-def throttle_txn(txn: Txn, key: str) -> ThrottleRow:
+def throttle_txn(txn: Txn, key: str, for_update: bool = False) -> ThrottleRow:
+    lock = txn.engine.lock_for_update if for_update else ""
     txn.execute(
-        "SELECT recent_failures, locked_until FROM login_throttle WHERE username_key = ?",
+        "SELECT recent_failures, locked_until FROM login_throttle WHERE username_key = ?" + lock,
         (key,),
     )
     found = txn.fetchone()
@@ -123,8 +124,9 @@ def throttle_txn(txn: Txn, key: str) -> ThrottleRow:
 def update_throttle_txn(
     txn: Txn, key: str, update: Callable[[ThrottleRow], ThrottleRow]
 ) -> ThrottleRow:
-    """Replace the throttle row for ``key`` by ``update(row)`` atomically."""
-    new = update(throttle_txn(txn, key))
+    """Replace the throttle row for ``key`` by ``update(row)`` atomically (the row locked
+    on PostgreSQL, so two processes' failed logins both count)."""
+    new = update(throttle_txn(txn, key, for_update=True))
     txn.execute(
         "INSERT INTO login_throttle (username_key, recent_failures, locked_until)"
         " VALUES (?, ?, ?) ON CONFLICT (username_key) DO UPDATE SET"
