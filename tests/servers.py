@@ -172,3 +172,61 @@ class PostgresServer:
         if self.process is not None and self.process.poll() is None:
             self.process.send_signal(signal.SIGINT)
             self.process.wait(timeout=30)
+
+
+class NginxServer:
+    """Debian's nginx with the project's ``deploy/nginx.conf``, its upstream servers pointed
+    at the given loopback ports, listening on a free port of its own."""
+
+    def __init__(self, workdir: Path, config: Path, upstreams: list[int]) -> None:
+        self.workdir = workdir
+        self.port = free_port()
+        self.process: subprocess.Popen | None = None
+        site = config.read_text()
+        for name, port in zip(("iclicker-a:8080", "iclicker-b:8080"), upstreams, strict=True):
+            site = site.replace(name, f"127.0.0.1:{port}")
+        site = site.replace("listen 80;", f"listen 127.0.0.1:{self.port};")
+        (workdir / "site.conf").write_text(site)
+        temp = {
+            name: workdir / name for name in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+        }
+        for path in temp.values():
+            path.mkdir()
+        (workdir / "nginx.conf").write_text(
+            f"pid {workdir / 'nginx.pid'};\n"
+            f"error_log {workdir / 'error.log'};\n"
+            "events {}\n"
+            "http {\n"
+            "  log_format upstreams '$upstream_addr \"$request\"';\n"
+            f"  access_log {workdir / 'access.log'} upstreams;\n"
+            + "".join(f"  {name}_temp_path {path};\n" for name, path in temp.items())
+            + f"  include {workdir / 'site.conf'};\n"
+            "}\n"
+        )
+
+    def upstreams_of(self, path_prefix: str) -> set[str]:
+        """The upstream addresses that served finished requests under ``path_prefix``."""
+        lines = (self.workdir / "access.log").read_text().splitlines()
+        return {line.split()[0] for line in lines if f" {path_prefix}" in line}
+
+    def start(self) -> None:
+        binary = shutil.which("nginx") or "/usr/sbin/nginx"
+        self.process = subprocess.Popen(
+            [
+                binary,
+                "-p",
+                str(self.workdir),
+                "-c",
+                str(self.workdir / "nginx.conf"),
+                "-g",
+                "daemon off; master_process off;",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.STDOUT,
+        )
+        _wait_for_port(self.port, self.process, self.workdir / "error.log")
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=10)

@@ -161,3 +161,56 @@ async def test_a_room_across_two_processes(pair):
     assert banned.code in (200, 201, 204), banned.body
     assert await on_b.wait_closed(10) == 4003
     await until(lambda presence: presence["online"] == ["alice"], on_a, "presence")
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_lecture_behind_the_documented_nginx(tmp_path, redis_server):
+    """deploy/nginx.conf (the README's and docker-compose's) in front of two processes:
+    WebSocket upgrades pass, sockets spread over both without sticky sessions, and the
+    lecture works as one."""
+    from pathlib import Path
+
+    from servers import NginxServer
+
+    db_path = str(tmp_path / "shared.sqlite3")
+    processes = [
+        TwistdProcess(
+            tmp_path, "--redis", redis_server.url, "--trust-proxy", db_path=db_path, name=name
+        )
+        for name in ("a", "b")
+    ]
+    for process in processes:
+        process.start()
+    config = Path(__file__).parents[2] / "deploy" / "nginx.conf"
+    ports = [int(process.base.rsplit(":", 1)[1]) for process in processes]
+    nginx = NginxServer(tmp_path, config, ports)
+    nginx.start()
+    try:
+        front = Server(None, nginx.port, db_path)
+        prof = await instructor(front)
+        class_ = await students(front, 6)
+        lecture = await start_lecture(prof)
+        clients = [await connect(front, lecture["join_code"], student) for student in class_]
+        for client in clients:
+            await client.next_of("hello")
+        question = await ask(prof, lecture, "Pick", ("x", "y"), None)
+        for client in clients:
+            assert (await client.next_of("question"))["question"]["id"] == question["id"]
+            client.send({"type": "answer", "question_id": question["id"], "choice": "x"})
+            await client.next_of("answer_ack")
+        for _ in range(50):  # presence is told between processes within 0.1 s
+            overview = body_of(await prof.get(f"/api/lectures/{lecture['id']}"))
+            if overview["present"] == 6:
+                break
+            await sleep(0.1)
+        assert overview["present"] == 6
+        for client in clients:
+            client.close()
+            await client.wait_closed()
+        nginx.stop()  # its log lines are written as connections end
+        served = nginx.upstreams_of("/ws/lectures/")
+        assert served == {f"127.0.0.1:{port}" for port in ports}, "sockets on both processes"
+    finally:
+        nginx.stop()
+        for process in processes:
+            process.stop()
