@@ -194,3 +194,30 @@ async def test_a_process_that_lost_publications_makes_the_others_resync(pair, re
 
     assert resyncs == ["b"]
     assert there.received == []
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_stalled_redis_bounds_what_waits_and_the_others_resync(pair, redis_server):
+    """While Redis does not answer, at most ``max_pending`` publications wait for it; the
+    rest are dropped, and once it answers the other processes are told to resync."""
+    a, b = pair
+    resyncs = []
+    b.on_resync(lambda: resyncs.append("b"))
+    there = Recorder()
+    b.group_add("lecture:4", there)
+    await subscribed(a, "lecture:4", there)
+    a.max_pending = 5
+
+    stall = subprocess.Popen(
+        ["redis-cli", "-p", str(redis_server.port), "DEBUG", "SLEEP", "1"],
+        stdout=subprocess.DEVNULL,
+    )
+    await deferLater(reactor, 0.2)
+    for number in range(20):
+        a.group_send("lecture:4", {"type": "m", "n": number})
+    await eventually(lambda: resyncs, timeout=10)
+    stall.wait()
+
+    assert resyncs == ["b"]
+    assert [message for message in there.received if message[0] == "m"] != []
+    assert len(there.received) <= 5

@@ -38,6 +38,9 @@ ORIGIN_LENGTH = 16
 """Hex characters of the origin tag that starts every published payload."""
 RETRY_MAX_DELAY = 3.0
 """Longest wait between reconnection attempts: the contract wants delivery back within 10 s."""
+MAX_PENDING = 10_000
+"""Publications awaiting Redis's reply; past it (Redis stalled) more are dropped, like while
+disconnected, and the other processes are asked to resync once it answers again."""
 CONTROL = "_control"
 """The channel, below the prefix, that every process subscribes to for resync requests."""
 
@@ -144,6 +147,8 @@ class RedisGroups(Service):
         self._flush_call = None
         self._dropped = 0
         """Publications lost while Redis was away, since the last resync request."""
+        self._pending = 0
+        self.max_pending = MAX_PENDING
         self._resync: list[Callable[[], None]] = []
         self._factories = [
             _factory(self, _Publisher, self._publisher_ready, self._publisher_lost),
@@ -194,11 +199,19 @@ class RedisGroups(Service):
 
     def others_send(self, group: str, message: dict[str, Any]) -> None:
         publisher = self._publisher
-        if publisher is None:
+        if publisher is None or self._pending >= self.max_pending:
             self._dropped += 1
             return
         payload = self._origin + json.dumps(message, separators=(",", ":"), ensure_ascii=False)
-        publisher.publish(self._prefix + group, payload).addErrback(self._publish_failed)
+        self._pending += 1
+        published = publisher.publish(self._prefix + group, payload)
+        published.addCallbacks(self._published, self._publish_failed)
+
+    def _published(self, receivers: int) -> None:
+        self._pending -= 1
+        if self._dropped and self._pending == 0 and self._publisher is not None:
+            # Redis answers again after a stall that dropped publications.
+            self._ask_resync(self._publisher)
 
     # -- Redis side ----------------------------------------------------------------
 
@@ -240,12 +253,17 @@ class RedisGroups(Service):
 
     def _publisher_ready(self, connection) -> None:
         self._publisher = connection
+        self._pending = 0
         if self._dropped:
-            self._dropped = 0
-            connection.publish(self._prefix + CONTROL, self._origin + "resync").addErrback(
-                self._publish_failed
-            )
+            self._ask_resync(connection)
         self._report()
+
+    def _ask_resync(self, connection) -> None:
+        """Tell the other processes they missed publications of this one."""
+        self._dropped = 0
+        connection.publish(self._prefix + CONTROL, self._origin + "resync").addErrback(
+            lambda failure: None
+        )
 
     def _publisher_lost(self, connection) -> None:
         if self._publisher is connection:
@@ -286,6 +304,7 @@ class RedisGroups(Service):
             )
 
     def _publish_failed(self, failure) -> None:
+        self._pending = max(0, self._pending - 1)
         self._dropped += 1
 
     def _command_failed(self, failure) -> None:
