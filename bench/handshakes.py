@@ -12,6 +12,7 @@ the lecture's replica.
 import argparse
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -84,12 +85,11 @@ async def scenario(args) -> dict:
         server.terminate()
         server.wait()
     await bench.pool.closeCachedConnections()
-    median = lambda values: sorted(values)[len(values) // 2]  # noqa: E731
     return {
         "students": n,
         "iclicker_connect_all_seconds": [round(v, 2) for v in iclicker],
         "bare_autobahn_connect_all_seconds": [round(v, 2) for v in bare],
-        "ratio_of_medians": round(median(iclicker) / median(bare), 2),
+        "ratio_of_medians": round(statistics.median(iclicker) / statistics.median(bare), 2),
     }
 
 

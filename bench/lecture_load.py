@@ -420,7 +420,7 @@ def spawn_servers(args) -> list[subprocess.Popen]:
             *extra,
         ]
         if shutil.which("taskset") and cores > 1:
-            command = ["taskset", "-c", os.environ.get(f"PIN{i}", str(i % (cores - 1))), *command]
+            command = ["taskset", "-c", str(i % (cores - 1)), *command]
         servers.append(subprocess.Popen(command, cwd=workdir))
         wait_healthy(url)
     args.server_pids = [server.pid for server in servers]
@@ -501,7 +501,6 @@ def run_scenario(args, scenario) -> None:
             process.wait(timeout=30)
     if "error" in outcome:
         outcome["error"].printTraceback(file=sys.stderr)
-        print(outcome["error"].getErrorMessage(), file=sys.stderr)
         sys.exit(1)
     print(json.dumps(outcome["result"], indent=2))
 

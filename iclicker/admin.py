@@ -120,29 +120,30 @@ def run(argv: list[str], stdin: TextIO = sys.stdin, out: TextIO = sys.stdout) ->
     if args.command == "migrate-to-postgres":
         return _copy(args.db, args.url, out)
     database = _Database(args.db)
-    _in_transaction = database.transaction
     try:
         if args.command == "adduser":
             username = check_username(args.username)
             display_name = check_display_name(args.display_name, username)
             password = check_password(read_password(args.password_stdin, stdin))
             hashed = hash_password(password, args.bcrypt_rounds)
-            _in_transaction(create_user_txn, username, display_name, hashed, args.role, time.time())
+            database.transaction(
+                create_user_txn, username, display_name, hashed, args.role, time.time()
+            )
             print(f"created {args.role} {username}", file=out)
         elif args.command in ("disable", "enable"):
             # A running server closes the account's sockets within a few seconds.
             disabled_at = time.time() if args.command == "disable" else None
-            if not _in_transaction(set_disabled_txn, args.username, disabled_at):
+            if not database.transaction(set_disabled_txn, args.username, disabled_at):
                 raise DomainError(f"no user {args.username!r}")
             print(f"{args.username} is now {args.command}d", file=out)
         elif args.command == "setrole":
-            if not _in_transaction(set_role_txn, args.username, args.role):
+            if not database.transaction(set_role_txn, args.username, args.role):
                 raise DomainError(f"no user {args.username!r}")
             print(f"{args.username} is now {args.role}", file=out)
         else:
             password = check_password(read_password(args.password_stdin, stdin))
             hashed = hash_password(password, args.bcrypt_rounds)
-            if not _in_transaction(change_password_txn, args.username, hashed):
+            if not database.transaction(change_password_txn, args.username, hashed):
                 raise DomainError(f"no user {args.username!r}")
             print(f"password of {args.username} changed; its sessions ended", file=out)
     finally:

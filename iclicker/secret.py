@@ -4,14 +4,14 @@
 import os
 import secrets
 
+from iclicker.store.db import is_postgres, postgres_secret
+
 
 def secret_path(db_path: str) -> str:
     return f"{db_path}.secret"
 
 
 def server_secret(location: str) -> bytes:
-    from iclicker.store.db import is_postgres, postgres_secret
-
     if is_postgres(location):
         return postgres_secret(location, secrets.token_hex(32).encode("ascii"))
     return load_or_create_secret(secret_path(location))

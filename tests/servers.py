@@ -1,11 +1,14 @@
-"""Real Redis (and later PostgreSQL) servers for the tests, on loopback, stopped by PID."""
+"""Real Redis, PostgreSQL and nginx servers for the tests, on loopback, stopped by PID."""
 
+import os
 import shutil
+import signal
 import socket
 import subprocess
 import time
 from pathlib import Path
 
+import psycopg
 from support import free_port
 
 
@@ -74,7 +77,6 @@ def _postgres_bin() -> Path:
 
 def _as_postgres_user() -> list[str]:
     """PostgreSQL refuses to run as root: as root, run it as the ``postgres`` account."""
-    import os
 
     return (
         ["setpriv", "--reuid=postgres", "--regid=postgres", "--init-groups"]
@@ -88,8 +90,6 @@ class PostgresServer:
     loopback port, run as an unprivileged user; it can be stopped and started again."""
 
     def __init__(self, workdir: Path) -> None:
-        import os
-        import shutil as _shutil
 
         self.workdir = workdir
         self.data = workdir / "pgdata"
@@ -98,7 +98,7 @@ class PostgresServer:
         self.process: subprocess.Popen | None = None
         workdir.chmod(0o777)
         if os.geteuid() == 0:
-            _shutil.chown(workdir, "postgres", "postgres")
+            shutil.chown(workdir, "postgres", "postgres")
         subprocess.run(
             [
                 *_as_postgres_user(),
@@ -145,8 +145,6 @@ class PostgresServer:
 
     def _wait_until_ready(self) -> None:
         """The port opens before the server takes connections ("starting up")."""
-        import psycopg
-
         deadline = time.monotonic() + 20
         while True:
             try:
@@ -159,16 +157,12 @@ class PostgresServer:
 
     def create_database(self, name: str) -> str:
         """A new empty database; its URL."""
-        import psycopg
-
         with psycopg.connect(self.url(), autocommit=True) as connection:
             connection.execute(f'CREATE DATABASE "{name}"')
         return self.url(name)
 
     def stop(self) -> None:
         """A fast shutdown (SIGINT): connections are dropped, data stays."""
-        import signal
-
         if self.process is not None and self.process.poll() is None:
             self.process.send_signal(signal.SIGINT)
             self.process.wait(timeout=30)

@@ -23,11 +23,11 @@ def open_question(postgres_url):
     """A lecture with an open question and a student, committed; two connections to race."""
     with psycopg.connect(postgres_url) as setup:
         migrate_postgres(setup)
-        txn = Txn(setup.cursor(), PostgresEngine())
-        prof = create_user_txn(txn, "prof", "Prof", "x", "instructor", 0)
-        student = create_user_txn(txn, "ada", "Ada", "x", "student", 0)
-        lecture = create_lecture_txn(txn, prof.id, "Physics", "ABCDEF", 0)
-        _, question = ask_txn(txn, lecture.id, "Q", ("a", "b"), None, 0)
+        made = txn(setup)
+        prof = create_user_txn(made, "prof", "Prof", "x", "instructor", 0)
+        student = create_user_txn(made, "ada", "Ada", "x", "student", 0)
+        lecture = create_lecture_txn(made, prof.id, "Physics", "ABCDEF", 0)
+        _, question = ask_txn(made, lecture.id, "Q", ("a", "b"), None, 0)
         setup.commit()
     first, second = psycopg.connect(postgres_url), psycopg.connect(postgres_url)
     yield question, student, first, second
@@ -35,69 +35,56 @@ def open_question(postgres_url):
     second.close()
 
 
-def in_thread(function, *args) -> tuple[threading.Thread, dict]:
+def txn(connection) -> Txn:
+    return Txn(connection.cursor(), PostgresEngine())
+
+
+def behind(holder, connection, function, *args):
+    """Run ``function(txn, *args)`` on ``connection`` and commit it, in a thread, while
+    ``holder``'s open transaction holds its locks: it must wait until ``holder`` commits.
+    Its result."""
     outcome = {}
-    thread = threading.Thread(target=lambda: outcome.update(result=function(*args)))
+
+    def run() -> None:
+        outcome["result"] = function(txn(connection), *args)
+        connection.commit()
+
+    thread = threading.Thread(target=run)
     thread.start()
-    return thread, outcome
+    thread.join(0.5)
+    assert thread.is_alive(), "it waits for the other transaction's lock"
+    holder.commit()
+    thread.join(10)
+    return outcome["result"]
 
 
 def test_a_close_waits_for_an_answer_batch_in_flight_and_counts_it(open_question):
     question, student, answering, closing = open_question
-    batch = Txn(answering.cursor(), PostgresEngine())
-    assert store_answers_txn(batch, [Answer(question.id, student.id, "a", 1)]) == [True]
+    assert store_answers_txn(txn(answering), [Answer(question.id, student.id, "a", 1)]) == [True]
 
-    def close():
-        closed = close_question_txn(Txn(closing.cursor(), PostgresEngine()), question, 2)
-        closing.commit()
-        return closed
+    closed = behind(answering, closing, close_question_txn, question, 2)
 
-    thread, outcome = in_thread(close)
-    thread.join(0.5)
-    assert thread.is_alive(), "the close waits for the batch's share lock"
-    answering.commit()
-    thread.join(10)
-    assert outcome["result"].counts == {"a": 1}
+    assert closed.counts == {"a": 1}
 
 
 def test_an_answer_batch_after_a_close_in_flight_is_refused(open_question):
     question, student, answering, closing = open_question
-    close_txn = Txn(closing.cursor(), PostgresEngine())
-    assert close_question_txn(close_txn, question, 2).counts == {}
+    assert close_question_txn(txn(closing), question, 2).counts == {}
 
-    def answer():
-        accepted = store_answers_txn(
-            Txn(answering.cursor(), PostgresEngine()), [Answer(question.id, student.id, "b", 3)]
-        )
-        answering.commit()
-        return accepted
+    accepted = behind(
+        closing, answering, store_answers_txn, [Answer(question.id, student.id, "b", 3)]
+    )
 
-    thread, outcome = in_thread(answer)
-    thread.join(0.5)
-    assert thread.is_alive(), "the batch waits for the close's row lock"
-    closing.commit()
-    thread.join(10)
-    assert outcome["result"] == [False]
+    assert accepted == [False]
 
 
 def test_two_asks_of_one_lecture_take_turns(open_question):
     """Two processes asking at once: the second waits, then closes the first's question."""
     question, _, first, second = open_question
-    asked = ask_txn(
-        Txn(first.cursor(), PostgresEngine()), question.lecture_id, "Q2", ("c", "d"), None, 5
+    _, asked = ask_txn(txn(first), question.lecture_id, "Q2", ("c", "d"), None, 5)
+
+    previous, newest = behind(
+        first, second, ask_txn, question.lecture_id, "Q3", ("e", "f"), None, 6
     )
 
-    def ask_again():
-        result = ask_txn(
-            Txn(second.cursor(), PostgresEngine()), question.lecture_id, "Q3", ("e", "f"), None, 6
-        )
-        second.commit()
-        return result
-
-    thread, outcome = in_thread(ask_again)
-    thread.join(0.5)
-    assert thread.is_alive(), "the second ask waits for the lecture's row lock"
-    first.commit()
-    thread.join(10)
-    previous, newest = outcome["result"]
-    assert previous.question.id == asked[1].id and newest.text == "Q3"
+    assert previous.question.id == asked.id and newest.text == "Q3"

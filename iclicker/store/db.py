@@ -125,7 +125,6 @@ class Database:
     def __init__(self, location: str, reactor: IReactorCore | IReactorThreads) -> None:
         if is_postgres(location):
             self._engine = PostgresEngine()
-            self._unavailable = _postgres_outage()
             self._pool, self._readers = (
                 PostgresPool(
                     "psycopg",
@@ -141,7 +140,6 @@ class Database:
             return
         path = location
         self._engine = SqliteEngine()
-        self._unavailable = ()
         self._pool = adbapi.ConnectionPool(
             "sqlite3",
             path,
@@ -181,7 +179,7 @@ class Database:
         the pool reconnects for the next one."""
         try:
             return await pool.runInteraction(self._in_txn, function, *args)
-        except self._unavailable as error:
+        except self._engine.outages as error:
             raise DatabaseUnavailable("The database is unavailable; try again soon.") from error
 
     def _in_txn(self, cursor, function: Callable[..., T], *args: Any) -> T:
@@ -229,10 +227,3 @@ class PostgresPool(adbapi.ConnectionPool):
             except adbapi.ConnectionLost:
                 self.log.warn("Lost the connection to PostgreSQL; reconnecting on next use")
             raise
-
-
-def _postgres_outage() -> tuple[type[Exception], ...]:
-    """The driver's errors that mean the server is away, not that the query is wrong."""
-    import psycopg
-
-    return (psycopg.OperationalError, adbapi.ConnectionLost)

@@ -26,11 +26,12 @@ class DatabaseUnavailable(Unavailable):
 class SqliteEngine:
     """SQLite: the store's dialect is SQLite's own."""
 
-    name = "sqlite"
     lock_for_share = ""
     """What makes a SELECT lock its rows against concurrent writers (SQLite has one writer)."""
     lock_for_update = ""
     """What makes a SELECT lock its rows for this transaction's own update."""
+    outages: tuple[type[Exception], ...] = ()
+    """The driver's errors that mean the server is away, not that the query is wrong."""
 
     @staticmethod
     def convert(sql: str) -> str:
@@ -48,12 +49,15 @@ class SqliteEngine:
 class PostgresEngine:
     """PostgreSQL through psycopg: ``%s`` placeholders, strict integer columns."""
 
-    name = "postgresql"
     lock_for_share = " FOR SHARE"
     lock_for_update = " FOR UPDATE"
 
     def __init__(self) -> None:
+        import psycopg
+        from twisted.enterprise.adbapi import ConnectionLost
+
         self._converted: dict[str, str] = {}
+        self.outages = (psycopg.OperationalError, ConnectionLost)
 
     def convert(self, sql: str) -> str:
         converted = self._converted.get(sql)

@@ -7,9 +7,11 @@ way two processes on one machine can.
 
 import csv
 import io
+from pathlib import Path
 
 import pytest
 import pytest_twisted
+from servers import NginxServer
 from support import (
     Server,
     TwistdProcess,
@@ -168,10 +170,6 @@ async def test_a_lecture_behind_the_documented_nginx(tmp_path, redis_server):
     """deploy/nginx.conf (the README's and docker-compose's) in front of two processes:
     WebSocket upgrades pass, sockets spread over both without sticky sessions, and the
     lecture works as one."""
-    from pathlib import Path
-
-    from servers import NginxServer
-
     db_path = str(tmp_path / "shared.sqlite3")
     processes = [
         TwistdProcess(
