@@ -1,15 +1,21 @@
-// The instructor's live lecture page (laptop or phone): ask, watch the tally,
-// close, reveal on the projector, end. The projector view follows on its own.
+// The instructor's live lecture page (laptop or phone): compose any kind of
+// question (with a timer, perhaps anonymous), watch the results, accept or
+// hide text answers, add time, close, reveal on the projector, end. The
+// projector view follows on its own.
 "use strict";
 
 (() => {
   const lecture = Iclicker.lectureData();
   const $ = (id) => document.getElementById(id);
   let current = null;      // the open (or latest closed) question, with `correct`
-  let counts = {};
+  let results = { counts: {} };
   let closed = false;
 
   $("join-url").textContent = `${location.host}/join`;
+
+  function kind() {
+    return $("kind").value;
+  }
 
   function addChoice(value = "") {
     const list = $("choices");
@@ -22,7 +28,8 @@
     });
     input.value = value;
     const mark = Iclicker.element("label", { class: "check" });
-    mark.append(Iclicker.element("input", { type: "radio", name: "correct", "aria-label": `Choice ${number} is correct` }), "correct");
+    const type = kind() === "multiple" ? "checkbox" : "radio";
+    mark.append(Iclicker.element("input", { type, name: "correct", "aria-label": `Choice ${number} is correct` }), "correct");
     const remove = Iclicker.element("button", { type: "button", class: "link remove" }, "remove");
     remove.setAttribute("aria-label", `Remove choice ${number}`);
     remove.onclick = () => { if (list.children.length > 2) item.remove(); };
@@ -33,24 +40,97 @@
   for (let i = 0; i < 4; i++) addChoice();
   $("add-choice").onclick = () => addChoice();
 
+  // The compose form shows what the chosen kind needs.
+  function kindChanged() {
+    const chosen = kind();
+    const choiceKind = chosen === "single" || chosen === "multiple";
+    $("choices-fieldset").hidden = !choiceKind;
+    $("numeric-fieldset").hidden = chosen !== "numeric";
+    $("text-fieldset").hidden = chosen !== "text";
+    $("choices-hint").textContent = chosen === "multiple" ? "(mark every correct one, if any)" : "(mark the correct one, if any)";
+    for (const box of $("choices").querySelectorAll("input[name=correct]")) {
+      box.type = chosen === "multiple" ? "checkbox" : "radio";
+      box.checked = false;
+    }
+  }
+  $("kind").onchange = kindChanged;
+  $("timer").onchange = () => { $("custom-timer-label").hidden = $("timer").value !== "custom"; };
+
   function showCurrent() {
     $("current").hidden = !current;
     if (!current) return;
+    const kindNow = Iclicker.kindOf(current);
     $("current-text").textContent = current.text;
     $("current-state").textContent = closed ? (current.revealed ? "closed, answer shown" : "closed") : "open";
-    Iclicker.renderChart($("chart"), current.choices, counts, {
-      correct: current.revealed ? current.correct : null,
-      caption: closed ? "Final answers" : "Answers so far",
-    });
+    $("current-anonymous").hidden = !current.anonymous;
+    const choiceKind = kindNow === "single" || kindNow === "multiple";
+    $("chart").hidden = !choiceKind;
+    $("figure").hidden = choiceKind;
+    const caption = closed ? "Final answers" : "Answers so far";
+    if (choiceKind) {
+      const correct = current.revealed ? current.correct : null;
+      Iclicker.renderChart($("chart"), current.choices, results.counts || {}, {
+        respondents: Iclicker.kindOf(current) === "multiple" ? results.answered : undefined,
+        correct: Array.isArray(correct) ? null : correct,
+        correctSet: Array.isArray(correct) ? correct : null,
+        caption,
+      });
+    } else {
+      Iclicker.renderResults($("figure"), current, results, { caption, correct: kindNow === "numeric" ? current.correct : null });
+    }
+    showTextAnswers();
     $("close-question").hidden = closed;
-    $("reveal").hidden = !closed || current.revealed || current.correct === null || current.correct === undefined;
+    $("add-time").hidden = closed;
+    const noCorrect = current.correct === null || current.correct === undefined || (Array.isArray(current.correct) && !current.correct.length);
+    $("reveal").hidden = !closed || current.revealed || noCorrect;
+    if (closed) Iclicker.countdown($("countdown"), { status: "closed" });
+  }
+
+  // Each distinct text answer with Accept and Hide toggles.
+  function showTextAnswers() {
+    const isText = current && Iclicker.kindOf(current) === "text";
+    $("text-answers").hidden = !isText || !(results.answers || []).length;
+    if (!isText) return;
+    const items = (results.answers || []).map((answer) => {
+      const item = Iclicker.element("li");
+      const label = `${answer.text} (${answer.count})`;
+      item.append(Iclicker.element("span", { class: answer.hidden ? "hidden-answer" : "" }, label));
+      if (answer.accepted) item.append(Iclicker.element("span", { class: "badge" }, "✓ accepted"));
+      if (answer.hidden) item.append(Iclicker.element("span", { class: "badge muted" }, "hidden"));
+      const accept = Iclicker.element("button", { type: "button", class: "link", "aria-pressed": String(answer.accepted) },
+        answer.accepted ? "Unaccept" : "Accept");
+      accept.setAttribute("aria-label", `${answer.accepted ? "Unaccept" : "Accept"} “${answer.text}”`);
+      accept.onclick = () => mark(answer.text, { accepted: !answer.accepted });
+      const hide = Iclicker.element("button", { type: "button", class: "link", "aria-pressed": String(answer.hidden) },
+        answer.hidden ? "Show" : "Hide");
+      hide.setAttribute("aria-label", `${answer.hidden ? "Show" : "Hide"} “${answer.text}” on the projector`);
+      hide.onclick = () => mark(answer.text, { hidden: !answer.hidden });
+      item.append(accept, hide);
+      return item;
+    });
+    $("text-answer-list").replaceChildren(...items);
+  }
+
+  async function mark(answer, change) {
+    const path = `/api/lectures/${lecture.id}/questions/${current.id}/marks`;
+    const data = await Iclicker.api("POST", path, { answer, ...change });
+    current.correct = data.question.correct;
+    current.hidden = data.question.hidden;
+    for (const item of results.answers || []) {
+      const key = item.text.trim().split(/\s+/).join(" ").toLowerCase();
+      item.accepted = current.correct.some((a) => a.trim().split(/\s+/).join(" ").toLowerCase() === key);
+      item.hidden = current.hidden.some((a) => a.trim().split(/\s+/).join(" ").toLowerCase() === key);
+    }
+    showCurrent();
+    refreshResults();
   }
 
   function opened(question) {
     current = question;
-    counts = {};
+    results = { counts: {} };
     closed = false;
     $("answered").textContent = "0";
+    Iclicker.countdown($("countdown"), question);
     showCurrent();
   }
 
@@ -58,19 +138,34 @@
     return Object.values(values).reduce((a, b) => a + b, 0);
   }
 
+  function summary(q) {
+    const kindNow = Iclicker.kindOf(q);
+    if (kindNow === "numeric") {
+      const h = q.histogram;
+      return h.count ? `${h.count} answers, median ${h.median}` : "no answers";
+    }
+    if (kindNow === "text") {
+      const top = q.answers.slice(0, 3).map((a) => `${a.text}: ${a.count}`);
+      return top.length ? top.join(", ") : "no answers";
+    }
+    const correct = Array.isArray(q.correct) ? q.correct : [q.correct];
+    const parts = q.choices.map((c) => `${c}: ${q.counts[c]}${q.revealed && correct.includes(c) ? " ✓" : ""}`);
+    return `${parts.join(", ")} (${total(q.counts)} picks)`;
+  }
+
   async function refreshResults() {
     const data = await Iclicker.api("GET", `/api/lectures/${lecture.id}/questions`);
     if (!data.questions.length) return;
     const list = Iclicker.element("ol", { class: "result-list" });
     for (const q of data.questions) {
-      // An open question's counts change by the second: they live on the chart above.
+      // An open question's results change by the second: they live on the chart above.
       if (q.status === "open") {
         list.append(Iclicker.element("li", {}, `${q.text} — open: answers on the live chart`));
         continue;
       }
-      const parts = q.choices.map((c) => `${c}: ${q.counts[c]}${q.revealed && c === q.correct ? " ✓" : ""}`);
       const state = q.revealed ? "closed, answer shown" : "closed";
-      list.append(Iclicker.element("li", {}, `${q.text} — ${parts.join(", ")} (${total(q.counts)} answers, ${state})`));
+      const anonymous = q.anonymous ? ", anonymous" : "";
+      list.append(Iclicker.element("li", {}, `${q.text} — ${summary(q)} (${state}${anonymous})`));
     }
     $("results").replaceChildren(list);
   }
@@ -82,20 +177,51 @@
     $("question-text").focus();
   }
 
+  function number(text) {
+    const cleaned = text.trim().replace(/^([^.,]*),([^.,]*)$/, "$1.$2");
+    return cleaned === "" ? null : Number(cleaned);
+  }
+
+  // The body of POST …/questions for what the form says.
+  function questionBody() {
+    const chosen = kind();
+    const body = { text: $("question-text").value };
+    if (chosen !== "single") body.kind = chosen;
+    if (chosen === "single" || chosen === "multiple") {
+      const items = [...$("choices").children];
+      body.choices = items.map((li) => li.querySelector(".choice-text").value.trim());
+      const marked = items.filter((li) => li.querySelector("input[name=correct]").checked)
+        .map((li) => li.querySelector(".choice-text").value.trim());
+      if (chosen === "single" && marked.length) body.correct = marked[0];
+      if (chosen === "multiple" && marked.length) body.correct = marked;
+    } else if (chosen === "numeric") {
+      const correct = number($("numeric-correct").value);
+      if (correct !== null) body.correct = correct;
+      const tolerance = number($("tolerance").value);
+      if (correct !== null && tolerance !== null) body.tolerance = { [$("tolerance-unit").value]: tolerance };
+    } else {
+      const accepted = $("accepted").value.split("\n").map((line) => line.trim()).filter(Boolean);
+      if (accepted.length) body.correct = accepted;
+    }
+    const timer = $("timer").value === "custom" ? Number($("custom-timer").value) : Number($("timer").value);
+    if (timer) body.timer = timer;
+    if ($("anonymous").checked) body.anonymous = true;
+    return body;
+  }
+
   $("compose").onsubmit = async (event) => {
     event.preventDefault();
-    const items = [...$("choices").children];
-    const choices = items.map((li) => li.querySelector(".choice-text").value.trim());
-    const marked = items.find((li) => li.querySelector("input[type=radio]").checked);
-    const body = { text: $("question-text").value, choices };
-    if (marked) body.correct = marked.querySelector(".choice-text").value.trim();
     $("compose-error").hidden = true;
     $("question-text").removeAttribute("aria-invalid");
     try {
-      const data = await Iclicker.api("POST", `/api/lectures/${lecture.id}/questions`, body);
+      const data = await Iclicker.api("POST", `/api/lectures/${lecture.id}/questions`, questionBody());
       opened(data.question);
+      const chosen = kind();
       $("compose").reset();
-      items.forEach((li) => { li.querySelector(".choice-text").value = ""; });
+      $("kind").value = chosen;
+      kindChanged();
+      $("custom-timer-label").hidden = true;
+      for (const li of $("choices").children) li.querySelector(".choice-text").value = "";
       refreshResults();
     } catch (error) {
       composeError(error.message);
@@ -104,6 +230,10 @@
 
   $("close-question").onclick = async () => {
     if (current) await Iclicker.api("POST", `/api/lectures/${lecture.id}/questions/${current.id}/close`, {});
+  };
+
+  $("add-time").onclick = async () => {
+    if (current) await Iclicker.api("POST", `/api/lectures/${lecture.id}/questions/${current.id}/time`, { seconds: 30 });
   };
 
   $("reveal").onclick = async () => {
@@ -152,38 +282,60 @@
     document.getElementById("connection").textContent = "lecture ended";
     return;
   }
+
+  function showClosed(question, closedResults) {
+    current = question;
+    results = closedResults;
+    closed = true;
+    $("answered").textContent = closedResults.answered ?? total(closedResults.counts);
+    showCurrent();
+  }
+
   Iclicker.connectLecture(lecture.join_code, {
     hello(message) {
       if (message.question) {
         opened(message.question);
       } else if (message.results) {
-        current = message.results.question;
-        counts = message.results.counts;
-        closed = true;
-        $("answered").textContent = total(counts);
-        showCurrent();
+        const { question, ...closedResults } = message.results;
+        showClosed(question, closedResults);
       }
     },
     question(message) {
       if (!current || current.id !== message.question.id) opened(message.question);
     },
+    question_timer(message) {
+      if (current && message.question_id === current.id && !closed) {
+        current.deadline = message.deadline;
+        current.time_left = message.time_left;
+        Iclicker.countdown($("countdown"), current);
+      }
+    },
     tally(message) {
       $("present").textContent = message.present;
       if (current && message.question_id === current.id && !closed) {
-        counts = message.counts;
-        $("answered").textContent = message.answered;
+        const { type, question_id, present, ...live } = message;
+        results = live;
+        $("answered").textContent = answered;
         showCurrent();
       }
     },
     question_closed(message) {
       if (current && message.question_id === current.id) {
-        counts = message.counts;
-        closed = true;
-        current.correct = message.correct;
-        $("answered").textContent = total(counts);
-        showCurrent();
+        const { type, question_id, correct, tolerance, ...closedResults } = message;
+        current.correct = correct;
+        // Students' copy leaves hidden answers out; keep the instructor's marks visible.
+        if (Iclicker.kindOf(current) === "text") closedResults.answers = mergeHidden(closedResults.answers);
+        showClosed(current, closedResults);
       }
       refreshResults();
+    },
+    answers_marked(message) {
+      if (current && message.question_id === current.id) {
+        current.correct = message.accepted;
+        current.hidden = message.hidden;
+        if (message.results) results = message.results;
+        showCurrent();
+      }
     },
     answer_revealed(message) {
       if (current && message.question_id === current.id) {
@@ -198,4 +350,9 @@
       refreshResults();
     },
   });
+
+  function mergeHidden(shown) {
+    const hidden = (results.answers || []).filter((a) => a.hidden);
+    return [...shown, ...hidden];
+  }
 })();

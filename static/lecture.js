@@ -124,20 +124,23 @@ const Iclicker = (() => {
   // width; the correct choice is marked with words and a symbol, not colour.
   // options: correct (shown only when given), mine (the viewer's answer), caption.
   function renderChart(table, choices, counts, options = {}) {
-    const total = choices.reduce((sum, choice) => sum + (counts[choice] || 0), 0);
+    // Percentages of the people who answered (a multiple question's picks add up to more).
+    const total = options.respondents ?? choices.reduce((sum, choice) => sum + (counts[choice] || 0), 0);
     const max = Math.max(1, ...choices.map((choice) => counts[choice] || 0));
     table.classList.add("bars");
     const caption = element("caption", {}, options.caption || "Answers");
     const body = element("tbody");
     for (const choice of choices) {
       const count = counts[choice] || 0;
-      const isCorrect = options.correct !== undefined && options.correct !== null && choice === options.correct;
+      const isCorrect = (options.correct !== undefined && options.correct !== null && choice === options.correct) ||
+        (Array.isArray(options.correctSet) && options.correctSet.includes(choice));
       const row = element("tr", { "data-choice": choice, "data-count": String(count) });
       if (isCorrect) row.classList.add("correct");
       const label = element("th", { scope: "row" });
       label.append(element("span", { class: "label" }, choice));
       if (isCorrect) label.append(element("span", { class: "badge" }, "✓ correct"));
-      if (options.mine === choice) label.append(element("span", { class: "badge mine" }, "(your answer)"));
+      const mine = Array.isArray(options.mine) ? options.mine.includes(choice) : options.mine === choice;
+      if (mine) label.append(element("span", { class: "badge mine" }, "(your answer)"));
       const cell = element("td");
       const meter = element("span", { class: "meter" });
       const bar = element("span", { class: "bar", "aria-hidden": "true" });
@@ -151,5 +154,193 @@ const Iclicker = (() => {
     table.replaceChildren(caption, body);
   }
 
-  return { lectureData, connect, connectLecture, api, renderChart, announce, element, avatar };
+  // -- question kinds -------------------------------------------------------
+
+  const SVG = "http://www.w3.org/2000/svg";
+
+  function svgElement(name, attributes = {}, text) {
+    const el = document.createElementNS(SVG, name);
+    for (const [key, value] of Object.entries(attributes)) el.setAttribute(key, String(value));
+    if (text !== undefined) el.textContent = text;
+    return el;
+  }
+
+  function kindOf(question) {
+    return question.kind || "single";
+  }
+
+  // An answer (or a correct answer) in words: a chosen set as "A, C".
+  function answerText(question, value) {
+    if (value === null || value === undefined) return "";
+    if (Array.isArray(value)) return value.join(", ");
+    return String(value);
+  }
+
+  function normalise(text) {
+    return String(text).trim().split(/\s+/).join(" ").toLowerCase();
+  }
+
+  // Is `answer` right? null when the question has no right answer. Numeric
+  // answers are judged with the tolerance that question_closed carries.
+  function judge(question, answer, correct, tolerance) {
+    const kind = kindOf(question);
+    if (correct === null || correct === undefined || (Array.isArray(correct) && !correct.length)) return null;
+    if (answer === null || answer === undefined) return false;
+    if (kind === "multiple") return answer.length === correct.length && answer.every((c) => correct.includes(c));
+    if (kind === "text") return correct.some((accepted) => normalise(accepted) === normalise(answer));
+    if (kind === "numeric") {
+      const limit = !tolerance ? 0 : ("percent" in tolerance ? Math.abs(correct) * tolerance.percent / 100 : tolerance.absolute);
+      return Math.abs(Number(answer) - correct) <= limit + 1e-9 * Math.max(1, Math.abs(correct));
+    }
+    return answer === correct;
+  }
+
+  // A histogram of numeric answers as an SVG image whose label says it all
+  // in words, with a table beside it for screen readers and keyboard users.
+  function histogramSvg(histogram, correct) {
+    const bins = histogram.bins;
+    const width = 640, height = 300, left = 40, bottom = 40, top = 30;
+    const max = Math.max(1, ...bins.map((b) => b.count));
+    const barWidth = bins.length ? (width - left - 8) / bins.length : 0;
+    const words = histogram.count
+      ? `Histogram of ${histogram.count} answers: median ${histogram.median}, middle half from ${histogram.q1} to ${histogram.q3}.`
+      : "No answers yet.";
+    const svg = svgElement("svg", { viewBox: `0 0 ${width} ${height}`, role: "img", "aria-label": words, class: "histogram" });
+    svg.append(svgElement("line", { x1: left, y1: height - bottom, x2: width - 4, y2: height - bottom, class: "axis" }));
+    bins.forEach((bin, i) => {
+      const h = ((height - bottom - top) * bin.count) / max;
+      const x = left + i * barWidth;
+      const holdsCorrect = correct !== null && correct !== undefined && correct >= bin.from && correct < bin.to;
+      svg.append(svgElement("rect", {
+        x: x + 2, y: height - bottom - h, width: Math.max(1, barWidth - 4), height: h,
+        class: holdsCorrect ? "bar correct" : "bar",
+      }));
+      if (bin.count) svg.append(svgElement("text", { x: x + barWidth / 2, y: height - bottom - h - 4, "text-anchor": "middle", class: "count" }, bin.count));
+      svg.append(svgElement("text", { x, y: height - bottom + 18, "text-anchor": "middle", class: "tick" }, bin.from));
+    });
+    if (bins.length) {
+      svg.append(svgElement("text", { x: left + bins.length * barWidth, y: height - bottom + 18, "text-anchor": "middle", class: "tick" }, bins[bins.length - 1].to));
+    }
+    return svg;
+  }
+
+  function histogramTable(histogram) {
+    const table = element("table", { class: "visually-hidden" });
+    table.append(element("caption", {}, "Answers in ranges"));
+    const body = element("tbody");
+    const rows = histogram.bins.map((b) => [`${b.from} to under ${b.to}`, b.count]);
+    if (histogram.below) rows.unshift(["far below the rest", histogram.below]);
+    if (histogram.above) rows.push(["far above the rest", histogram.above]);
+    for (const [range, count] of rows) {
+      const row = element("tr");
+      row.append(element("th", { scope: "row" }, range), element("td", {}, String(count)));
+      body.append(row);
+    }
+    table.append(body);
+    return table;
+  }
+
+  // A word cloud: the most given words, larger the more often given, laid out
+  // in centred lines (no overlap, same picture every time). Its label lists
+  // the words with their counts.
+  function wordCloudSvg(words) {
+    const width = 640;
+    const max = Math.max(1, ...words.map((w) => w.count));
+    const sized = words.map((w, i) => ({ ...w, size: 16 + 40 * Math.sqrt(w.count / max), colour: i % 4 }));
+    const lines = [];
+    let line = [], used = 0;
+    for (const word of sized) {
+      const wordWidth = word.word.length * word.size * 0.62 + 18;
+      if (used + wordWidth > width && line.length) {
+        lines.push({ words: line, used });
+        line = [];
+        used = 0;
+      }
+      line.push({ ...word, width: wordWidth });
+      used += wordWidth;
+    }
+    if (line.length) lines.push({ words: line, used });
+    let y = 8;
+    const label = words.length
+      ? "Word cloud: " + words.map((w) => `${w.word} (${w.count})`).join(", ")
+      : "No answers yet.";
+    const svg = svgElement("svg", { role: "img", "aria-label": label, class: "word-cloud" });
+    for (const row of lines) {
+      const tallest = Math.max(...row.words.map((w) => w.size));
+      y += tallest;
+      let x = (width - row.used) / 2;
+      for (const word of row.words) {
+        svg.append(svgElement("text", { x: x + word.width / 2, y, "font-size": word.size.toFixed(1), "text-anchor": "middle", class: `word c${word.colour}` }, word.word));
+        x += word.width;
+      }
+      y += tallest * 0.3;  // room for descenders
+    }
+    svg.setAttribute("viewBox", `0 0 ${width} ${Math.max(60, y)}`);
+    return svg;
+  }
+
+  // The results of any kind of question into `figure` (a <div>): bars for
+  // choices, a histogram for numbers, a word cloud for text (hidden answers
+  // left out unless options.showHidden).
+  function renderResults(figure, question, results, options = {}) {
+    const kind = kindOf(question);
+    figure.replaceChildren();
+    if (kind === "single" || kind === "multiple") {
+      const table = element("table");
+      const correct = options.correct;
+      renderChart(table, question.choices, results.counts || {}, {
+        respondents: kind === "multiple" ? results.answered : undefined,
+        ...options,
+        correct: Array.isArray(correct) ? null : correct,
+        correctSet: Array.isArray(correct) ? correct : null,
+      });
+      figure.append(table);
+    } else if (kind === "numeric") {
+      const histogram = results.histogram || { count: 0, bins: [] };
+      const caption = element("p", { class: "figure-caption" }, options.caption || "Answers");
+      figure.append(caption, histogramSvg(histogram, options.correct), histogramTable(histogram));
+      if (histogram.count) {
+        figure.append(element("p", { class: "muted" },
+          `${histogram.count} answers · median ${histogram.median} · middle half ${histogram.q1} to ${histogram.q3}` +
+          (histogram.below || histogram.above ? ` · ${histogram.below + histogram.above} far from the rest` : "")));
+      }
+    } else {
+      const words = results.words || [];
+      figure.append(element("p", { class: "figure-caption" }, options.caption || "Answers"), wordCloudSvg(words));
+    }
+  }
+
+  // Counts down to a question's deadline from the `time_left` the server sent
+  // (measured from when the frame arrived, so a wrong phone clock does not matter).
+  function countdown(el, question, onZero) {
+    if (el._timer) clearInterval(el._timer);
+    el._timer = null;
+    if (question.time_left === undefined || question.status === "closed") {
+      el.hidden = true;
+      return;
+    }
+    const end = performance.now() + question.time_left * 1000;
+    let warned = false;
+    const tick = () => {
+      const left = Math.max(0, Math.ceil((end - performance.now()) / 1000));
+      el.textContent = `${Math.floor(left / 60)}:${String(left % 60).padStart(2, "0")} left`;
+      el.hidden = false;
+      if (left <= 10 && !warned && left > 0) {
+        warned = true;
+        announce("10 seconds left.");
+      }
+      if (left === 0) {
+        clearInterval(el._timer);
+        el._timer = null;
+        if (onZero) onZero();
+      }
+    };
+    tick();
+    el._timer = setInterval(tick, 250);
+  }
+
+  return {
+    lectureData, connect, connectLecture, api, renderChart, announce, element, avatar,
+    kindOf, answerText, judge, renderResults, countdown,
+  };
 })();

@@ -1,13 +1,15 @@
 // The projector view: what the room sees. No controls; it follows the
 // lecture over its own socket (as the instructor, so it hears tallies), and
-// shows the correct answer only after the instructor reveals it.
+// shows the correct answer only after the instructor reveals it. Bars for
+// choice questions, a histogram for numbers, a word cloud for text (live
+// while the question is open; answers the instructor hid never appear).
 "use strict";
 
 (() => {
   const lecture = Iclicker.lectureData();
   const $ = (id) => document.getElementById(id);
   let current = null;   // the question on screen
-  let counts = {};
+  let results = { counts: {} };
   let closed = false;
   let asked = false;    // once a question has been asked, the code moves to a corner
 
@@ -18,83 +20,125 @@
     $("join-corner").hidden = !asked || section === "ended";
   }
 
+  function shown(values) {
+    // What may be projected: never an answer the instructor hid.
+    if (!values.answers) return values;
+    return { ...values, answers: values.answers.filter((a) => !a.hidden) };
+  }
+
   function render() {
     if (!current) {
       show("waiting");
       return;
     }
     asked = true;
+    const kind = Iclicker.kindOf(current);
+    const choiceKind = kind === "single" || kind === "multiple";
     const revealed = closed && current.revealed;
+    const correctSet = Array.isArray(current.correct) ? current.correct : [current.correct];
     $("question-text").textContent = current.text;
     const items = current.choices.map((choice) => {
       const item = Iclicker.element("li", {}, choice);
-      if (revealed && choice === current.correct) {
+      if (revealed && correctSet.includes(choice)) {
         item.classList.add("correct");
         item.append(" ✓ correct");
       }
       return item;
     });
     $("choices").replaceChildren(...items);
-    $("chart").hidden = !closed;
-    if (closed) {
-      Iclicker.renderChart($("chart"), current.choices, counts, {
-        correct: revealed ? current.correct : null,
+    $("anonymous-note").hidden = !current.anonymous;
+    $("chart").hidden = !(closed && choiceKind);
+    const liveCloud = kind === "text" && !closed;
+    $("figure").hidden = choiceKind || !(closed || liveCloud);
+    if (closed && choiceKind) {
+      Iclicker.renderChart($("chart"), current.choices, results.counts || {}, {
+        respondents: Iclicker.kindOf(current) === "multiple" ? results.answered : undefined,
+        correct: revealed && !Array.isArray(current.correct) ? current.correct : null,
+        correctSet: revealed && Array.isArray(current.correct) ? current.correct : null,
         caption: "How the class answered",
+      });
+    } else if (!choiceKind && !$("figure").hidden) {
+      Iclicker.renderResults($("figure"), current, shown(results), {
+        caption: closed ? "How the class answered" : "Answers so far",
+        correct: revealed && kind === "numeric" ? current.correct : null,
       });
     }
     $("answer-line").hidden = !revealed;
-    $("answer-line").textContent = revealed ? `✓ The answer: ${current.correct}` : "";
+    $("answer-line").textContent = revealed ? `✓ The answer: ${Iclicker.answerText(current, current.correct)}` : "";
     show("question");
   }
 
-  function total(values) {
-    return Object.values(values).reduce((a, b) => a + b, 0);
+  function answeredCount(values) {
+    return Object.values(values.counts || {}).reduce((a, b) => a + b, 0);
+  }
+
+  function opened(question) {
+    current = question;
+    results = { counts: {} };
+    closed = false;
+    Iclicker.countdown($("countdown"), question);
+  }
+
+  function showClosed(question, closedResults) {
+    current = question;
+    results = closedResults;
+    closed = true;
+    Iclicker.countdown($("countdown"), { status: "closed" });
+    $("answered").textContent = closedResults.answered ?? answeredCount(closedResults);
   }
 
   Iclicker.connectLecture(lecture.join_code, {
     hello(message) {
       if (message.question) {
-        current = message.question;
-        counts = {};
-        closed = false;
+        opened(message.question);
       } else if (message.results) {
-        current = message.results.question;
-        counts = message.results.counts;
-        closed = true;
-        $("answered").textContent = total(counts);
+        const { question, ...closedResults } = message.results;
+        showClosed(question, closedResults);
       } else {
         current = null;
       }
       render();
     },
     question(message) {
-      current = message.question;
-      counts = {};
-      closed = false;
+      opened(message.question);
       $("answered").textContent = "0";
       render();
       Iclicker.announce(`New question: ${current.text}`);
+    },
+    question_timer(message) {
+      if (current && !closed && message.question_id === current.id) {
+        current.time_left = message.time_left;
+        Iclicker.countdown($("countdown"), current);
+      }
     },
     tally(message) {
       $("present").textContent = message.present;
       if (current && !closed && message.question_id === current.id) {
         $("answered").textContent = message.answered;
+        const { type, question_id, present, ...live } = message;
+        results = live;
+        if (Iclicker.kindOf(current) === "text") render();
       }
     },
     question_closed(message) {
       if (!current || message.question_id !== current.id) return;
-      counts = message.counts;
-      closed = true;
-      current.correct = message.correct;
-      $("answered").textContent = total(counts);
+      const { type, question_id, correct, tolerance, ...closedResults } = message;
+      current.correct = correct;
+      showClosed(current, closedResults);
       render();
       Iclicker.announce("The question is closed.");
+    },
+    answers_marked(message) {
+      if (!current || message.question_id !== current.id) return;
+      current.correct = message.accepted;
+      if (message.results) results = message.results;
+      render();
     },
     answer_revealed(message) {
       if (!current || message.question_id !== current.id) return;
       current.revealed = true;
       render();
-      Iclicker.announce(`The answer: ${current.correct}`);
+      Iclicker.announce(`The answer: ${Iclicker.answerText(current, current.correct)}`);
     },
     lecture_ended() {
       show("ended");

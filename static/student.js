@@ -1,6 +1,8 @@
-// The student's live page: the question appears, a tap answers, "recorded"
-// shows only once the server has committed the answer; after the close the
-// student sees their answer, whether it was right, and the correct one.
+// The student's live page: the question appears with the input its kind needs
+// (a button per choice, checkboxes, a number with the phone's numeric keypad,
+// a short text), and "recorded" shows only once the server has committed the
+// answer; a timed question counts down; after the close the student sees
+// their answer, whether it was right, and how the class answered.
 "use strict";
 
 (() => {
@@ -14,6 +16,10 @@
     if (section !== "question") $("result").hidden = true;
   }
 
+  function kind() {
+    return Iclicker.kindOf(question);
+  }
+
   function button(choice) {
     const el = document.createElement("button");
     el.type = "button";
@@ -22,6 +28,13 @@
     el.append(Iclicker.element("span", { class: "badge" }));
     el.onclick = () => answer(choice, el);
     return el;
+  }
+
+  function checkbox(choice, index) {
+    const label = Iclicker.element("label", { class: "check answer-check" });
+    const box = Iclicker.element("input", { type: "checkbox", value: choice, id: `choice-${index}` });
+    label.append(box, Iclicker.element("span", {}, choice));
+    return label;
   }
 
   function badge(el, text) {
@@ -36,49 +49,125 @@
       badge(el, mine ? "✓ recorded" : "");
     }
     $("answer-status").textContent = recorded === null
-      ? "Choose an answer."
-      : `Your answer "${recorded}" is recorded. You can change it until the question closes.`;
+      ? (kind() === "single" ? "Choose an answer." : "")
+      : `Your answer "${Iclicker.answerText(question, recorded)}" is recorded. You can change it until the question closes.`;
   }
 
   function render(q, myAnswer) {
     question = q;
     recorded = myAnswer;
+    const k = kind();
     $("question-text").textContent = q.text;
     $("result").hidden = true;
     $("error").hidden = true;
-    $("choices").replaceChildren(...q.choices.map(button));
+    $("anonymous-note").hidden = !q.anonymous;
+    $("choices").hidden = k !== "single";
+    $("choices").replaceChildren(...(k === "single" ? q.choices.map(button) : []));
+    $("answer-form").hidden = k === "single";
+    $("multiple-choices").hidden = k !== "multiple";
+    $("multiple-choices").replaceChildren(Iclicker.element("legend", {}, "Select all that apply"),
+      ...(k === "multiple" ? q.choices.map(checkbox) : []));
+    $("value-label").hidden = k !== "numeric" && k !== "text";
+    const input = $("value");
+    input.value = "";
+    input.disabled = false;
+    $("send-answer").disabled = false;
+    if (k === "numeric") {
+      input.setAttribute("inputmode", "decimal");
+      input.setAttribute("maxlength", "40");
+      $("value-label-text").textContent = "Your number";
+    } else if (k === "text") {
+      input.setAttribute("inputmode", "text");
+      input.setAttribute("maxlength", "280");
+      $("value-label-text").textContent = "Your answer (up to 280 characters)";
+    }
+    if (k === "multiple" && Array.isArray(myAnswer)) {
+      for (const box of $("multiple-choices").querySelectorAll("input")) box.checked = myAnswer.includes(box.value);
+    } else if (myAnswer !== null && (k === "numeric" || k === "text")) {
+      input.value = String(myAnswer);
+    }
+    Iclicker.countdown($("countdown"), q);
     markButtons();
     show("question");
   }
 
-  function answer(choice, el) {
-    if (!question || question.status !== "open") return;
-    for (const b of $("choices").children) b.classList.remove("pending");
+  function send(choice) {
+    if (!question || question.status !== "open") return false;
     if (socket.send({ type: "answer", question_id: question.id, choice })) {
-      el.classList.add("pending");
       $("answer-status").textContent = "Sending…";
-    } else {
-      $("answer-status").textContent = "Not connected; your answer was not sent. Try again in a moment.";
+      return true;
     }
+    $("answer-status").textContent = "Not connected; your answer was not sent. Try again in a moment.";
+    return false;
   }
 
-  function verdict(correct) {
+  function answer(choice, el) {
+    for (const b of $("choices").children) b.classList.remove("pending");
+    if (send(choice)) el.classList.add("pending");
+  }
+
+  $("answer-form").onsubmit = (event) => {
+    event.preventDefault();
+    $("error").hidden = true;
+    if (kind() === "multiple") {
+      const picked = [...$("multiple-choices").querySelectorAll("input:checked")].map((box) => box.value);
+      if (!picked.length) {
+        $("answer-status").textContent = "Select at least one choice.";
+        return;
+      }
+      send(picked);
+    } else {
+      const value = $("value").value.trim();
+      if (!value) {
+        $("answer-status").textContent = "Type your answer first.";
+        $("value").focus();
+        return;
+      }
+      send(value);
+    }
+  };
+
+  function verdict(correct, tolerance) {
     const box = $("verdict");
     box.className = "verdict";
-    if (correct === null) {
+    const mine = Iclicker.answerText(question, recorded);
+    const right = Iclicker.answerText(question, correct);
+    const judged = Iclicker.judge(question, recorded, correct, tolerance);
+    if (question.anonymous) {
+      box.textContent = recorded === null
+        ? "The poll is closed."
+        : "The poll is closed. Your answer was counted anonymously.";
+    } else if (judged === null) {
       box.textContent = recorded === null
         ? "The question is closed. It had no single correct answer."
-        : `The question is closed. Your answer: "${recorded}". It had no single correct answer.`;
+        : `The question is closed. Your answer: "${mine}". It had no single correct answer.`;
     } else if (recorded === null) {
-      box.textContent = `You did not answer. The correct answer: "${correct}".`;
-    } else if (recorded === correct) {
+      box.textContent = `You did not answer. The correct answer: "${right}".`;
+    } else if (judged) {
       box.classList.add("right");
-      box.textContent = `✓ Right! Your answer "${recorded}" is correct.`;
+      box.textContent = `✓ Right! Your answer "${mine}" is correct.`;
     } else {
       box.classList.add("wrong");
-      box.textContent = `✗ Not quite. Your answer: "${recorded}". The correct answer: "${correct}".`;
+      box.textContent = `✗ Not quite. Your answer: "${mine}". The correct answer: "${right}".`;
     }
     return box.textContent;
+  }
+
+  function showSingleResult(message) {
+    const correct = message.correct;
+    for (const el of $("choices").children) {
+      const choice = el.dataset.choice;
+      el.disabled = true;
+      el.classList.remove("pending", "recorded");
+      el.classList.toggle("correct", correct !== null && choice === correct);
+      el.classList.toggle("wrong", choice === recorded && correct !== null && choice !== correct);
+      badge(el, correct !== null && choice === correct
+        ? (choice === recorded ? "✓ correct answer · yours" : "✓ correct answer")
+        : (choice === recorded ? "✗ your answer" : ""));
+    }
+    Iclicker.renderChart($("result-chart"), question.choices, message.counts, {
+      correct, mine: recorded, caption: "How the class answered",
+    });
   }
 
   const socket = Iclicker.connectLecture(lecture.join_code, {
@@ -88,36 +177,42 @@
     },
     question(message) {
       render(message.question, null);
-      Iclicker.announce(`New question: ${message.question.text}`);
+      const timed = message.question.time_left !== undefined ? ` You have ${Math.round(message.question.time_left)} seconds.` : "";
+      Iclicker.announce(`New question: ${message.question.text}${timed}`);
+    },
+    question_timer(message) {
+      if (question && message.question_id === question.id) {
+        question.time_left = message.time_left;
+        Iclicker.countdown($("countdown"), question);
+        Iclicker.announce("The instructor added time.");
+      }
     },
     answer_ack(message) {
       if (question && message.question_id === question.id) {
         recorded = message.choice;
         for (const b of $("choices").children) b.classList.remove("pending");
         markButtons();
-        Iclicker.announce(`Your answer "${recorded}" is recorded.`);
+        Iclicker.announce(`Your answer "${Iclicker.answerText(question, recorded)}" is recorded.`);
       }
     },
     question_closed(message) {
       if (!question || message.question_id !== question.id) return;
       question.status = "closed";
-      const correct = message.correct;
-      for (const el of $("choices").children) {
-        const choice = el.dataset.choice;
-        el.disabled = true;
-        el.classList.remove("pending", "recorded");
-        el.classList.toggle("correct", correct !== null && choice === correct);
-        el.classList.toggle("wrong", choice === recorded && correct !== null && choice !== correct);
-        badge(el, correct !== null && choice === correct
-          ? (choice === recorded ? "✓ correct answer · yours" : "✓ correct answer")
-          : (choice === recorded ? "✗ your answer" : ""));
-      }
+      Iclicker.countdown($("countdown"), question);
       $("answer-status").textContent = "";
-      Iclicker.renderChart($("result-chart"), question.choices, message.counts, {
-        correct, mine: recorded, caption: "How the class answered",
-      });
+      for (const el of $("answer-form").querySelectorAll("input, button")) el.disabled = true;
+      const single = kind() === "single";
+      $("result-chart").hidden = !single;
+      $("result-figure").hidden = single;
+      if (single) {
+        showSingleResult(message);
+      } else {
+        Iclicker.renderResults($("result-figure"), question, message, {
+          correct: message.correct, mine: recorded, caption: "How the class answered",
+        });
+      }
       $("result").hidden = false;
-      Iclicker.announce(verdict(correct));
+      Iclicker.announce(verdict(message.correct, message.tolerance));
     },
     error(message) {
       for (const b of $("choices").children) b.classList.remove("pending");

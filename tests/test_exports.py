@@ -15,9 +15,11 @@ def test_formula_cells_are_prefixed():
 def test_csv_has_header_crlf_quoting_and_correct_flags():
     """Header first, CRLF line ends, quotes where needed, true/false/empty for correct."""
     rows = [
-        ResponseRow("ada", 'Ada "the first"', 1, "Pick, one", "a", "a", 0),
-        ResponseRow("bob", "=cmd", 1, "Pick, one", "b", "a", 60),
-        ResponseRow("bob", "=cmd", 2, "Open", "x", None, 120),
+        ResponseRow("ada", 'Ada "the first"', 1, "Pick, one", "single", "a", True, 0),
+        ResponseRow("bob", "=cmd", 1, "Pick, one", "single", "b", False, 60),
+        ResponseRow("bob", "=cmd", 2, "Open", "single", "x", None, 120),
+        ResponseRow("bob", "=cmd", 3, "All?", "multiple", '["a", "c"]', True, 180),
+        ResponseRow("", "", 4, "Anonymous", "single", "x", None, None),
     ]
     text = responses_csv(rows).decode("utf-8")
     lines = text.split("\r\n")
@@ -25,7 +27,9 @@ def test_csv_has_header_crlf_quoting_and_correct_flags():
     assert lines[1] == 'ada,"Ada ""the first""",1,"Pick, one",a,true,1970-01-01T00:00:00Z'
     assert lines[2] == 'bob,\'=cmd,1,"Pick, one",b,false,1970-01-01T00:01:00Z'
     assert lines[3] == "bob,'=cmd,2,Open,x,,1970-01-01T00:02:00Z"
-    assert lines[4] == "" and not text.startswith("\ufeff")
+    assert lines[4] == "bob,'=cmd,3,All?,a; c,true,1970-01-01T00:03:00Z"
+    assert lines[5] == ",,4,Anonymous,x,,"
+    assert lines[6] == "" and not text.startswith("\ufeff")
 
 
 def test_participation_is_a_plain_number():

@@ -19,7 +19,7 @@ from iclicker.domain.lecture_values import (
 from iclicker.domain.lectures import TALLY_INTERVAL, Lectures
 from iclicker.store.courses import CourseStore
 from iclicker.store.db import Database, prepare
-from iclicker.store.lectures import Answer, LectureStore
+from iclicker.store.lectures import Answer, LectureStore, NewQuestion
 
 PROF = User(1, "prof", "Prof", "instructor")
 OTHER_PROF = User(2, "other", "Other", "instructor")
@@ -102,8 +102,8 @@ async def test_asking_closes_the_open_question_first(lectures, groups):
     """question_closed for the old question goes out before the new question, in one batch
     (one write per socket)."""
     lecture = await lectures.create(PROF, "Physics")
-    first = await lectures.ask(PROF, lecture.id, "Q1", ("a", "b"), "a")
-    second = await lectures.ask(PROF, lecture.id, "Q2", ("c", "d"), None)
+    first = await lectures.ask(PROF, lecture.id, NewQuestion("Q1", ("a", "b"), "a"))
+    second = await lectures.ask(PROF, lecture.id, NewQuestion("Q2", ("c", "d"), None))
     kinds = [(g, m["type"]) for g, m in groups.sent if m["type"] != "tally"]
     everyone = lecture_group(lecture.id)
     assert kinds == [(everyone, "question"), (everyone, "batch")]
@@ -124,15 +124,15 @@ async def test_last_answer_wins_while_open(lectures, clock):
     """Changing an answer replaces it; the tally counts each student once."""
     lecture = await lectures.create(PROF, "Physics")
     live = await lectures.open_by_code(lecture.join_code.lower())
-    question = await lectures.ask(PROF, lecture.id, "Q", ("a", "b"), "b")
+    question = await lectures.ask(PROF, lecture.id, NewQuestion("Q", ("a", "b"), "b"))
     await lectures.answer(live, STUDENTS[0].id, question.id, "a")
     await lectures.answer(live, STUDENTS[0].id, question.id, "b")
     await lectures.answer(live, STUDENTS[1].id, question.id, "b")
-    assert live.tally(0)["counts"] == {"a": 0, "b": 2}
-    assert live.hello(STUDENTS[0].id, "student")["my_answer"] == "b"
-    assert live.hello(PROF.id, "instructor")["my_answer"] is None
-    assert live.hello(PROF.id, "instructor")["question"]["correct"] == "b"
-    assert "correct" not in live.hello(STUDENTS[0].id, "student")["question"]
+    assert live.tally_message(0)["counts"] == {"a": 0, "b": 2}
+    assert live.hello(STUDENTS[0].id, "student", 0)["my_answer"] == "b"
+    assert live.hello(PROF.id, "instructor", 0)["my_answer"] is None
+    assert live.hello(PROF.id, "instructor", 0)["question"]["correct"] == "b"
+    assert "correct" not in live.hello(STUDENTS[0].id, "student", 0)["question"]
     closed = await lectures.close(PROF, lecture.id, question.id)
     assert closed.counts == {"b": 2}
 
@@ -143,8 +143,8 @@ async def test_answer_errors(lectures):
     lecture = await lectures.create(PROF, "Physics")
     other = await lectures.create(PROF, "Other")
     live = await lectures.open_by_code(lecture.join_code)
-    q_other = await lectures.ask(PROF, other.id, "Elsewhere", ("a", "b"), None)
-    question = await lectures.ask(PROF, lecture.id, "Q", ("a", "b"), None)
+    q_other = await lectures.ask(PROF, other.id, NewQuestion("Elsewhere", ("a", "b"), None))
+    question = await lectures.ask(PROF, lecture.id, NewQuestion("Q", ("a", "b"), None))
     await _raises(lectures.answer(live, STUDENTS[0].id, 9999, "a"), Invalid, "unknown_question")
     await _raises(
         lectures.answer(live, STUDENTS[0].id, q_other.id, "a"), Invalid, "unknown_question"
@@ -162,17 +162,17 @@ async def test_answer_errors(lectures):
 async def test_close_and_end_rules(lectures, groups):
     """Closing twice or ending twice conflicts; asking after the end conflicts."""
     lecture = await lectures.create(PROF, "Physics")
-    question = await lectures.ask(PROF, lecture.id, "Q", ("a", "b"), None)
+    question = await lectures.ask(PROF, lecture.id, NewQuestion("Q", ("a", "b"), None))
     await lectures.close(PROF, lecture.id, question.id)
     await _raises(lectures.close(PROF, lecture.id, question.id), Conflict)
     await _raises(lectures.close(PROF, lecture.id, 9999), NotFound)
-    await lectures.ask(PROF, lecture.id, "Q2", ("a", "b"), None)
+    await lectures.ask(PROF, lecture.id, NewQuestion("Q2", ("a", "b"), None))
     ended = await lectures.end(PROF, lecture.id)
     assert ended.status == "ended"
     tail = [m["type"] for _, m in groups.sent if m["type"] != "tally"][-2:]
     assert tail == ["question_closed", "lecture_ended"]
     await _raises(lectures.end(PROF, lecture.id), Conflict)
-    await _raises(lectures.ask(PROF, lecture.id, "Q3", ("a", "b"), None), Conflict)
+    await _raises(lectures.ask(PROF, lecture.id, NewQuestion("Q3", ("a", "b"), None)), Conflict)
     assert await lectures.open_by_code(lecture.join_code) is None
 
 
@@ -181,7 +181,7 @@ async def test_tally_is_coalesced_on_the_clock(lectures, groups, clock):
     """Thirty answers and joins within one interval produce one tally, not thirty."""
     lecture = await lectures.create(PROF, "Physics")
     live = await lectures.open_by_code(lecture.join_code)
-    question = await lectures.ask(PROF, lecture.id, "Q", ("a", "b"), None)
+    question = await lectures.ask(PROF, lecture.id, NewQuestion("Q", ("a", "b"), None))
     clock.advance(TALLY_INTERVAL)
     groups.sent.clear()
     for student in STUDENTS:
@@ -230,14 +230,14 @@ async def test_a_new_process_resumes_the_open_question(database, groups, clock, 
     """Live state is rebuilt from the database: question and answers survive a restart."""
     lecture = await lectures.create(PROF, "Physics")
     live = await lectures.open_by_code(lecture.join_code)
-    question = await lectures.ask(PROF, lecture.id, "Q", ("a", "b"), None)
+    question = await lectures.ask(PROF, lecture.id, NewQuestion("Q", ("a", "b"), None))
     await lectures.answer(live, STUDENTS[0].id, question.id, "b")
     restarted = new_lectures(database, groups, clock)
     resumed = await restarted.open_by_code(lecture.join_code)
-    hello = resumed.hello(STUDENTS[0].id, "student")
+    hello = resumed.hello(STUDENTS[0].id, "student", 0)
     assert hello["question"]["id"] == question.id
     assert hello["my_answer"] == "b"
-    assert resumed.tally(0)["counts"] == {"a": 0, "b": 1}
+    assert resumed.tally_message(0)["counts"] == {"a": 0, "b": 1}
 
 
 @pytest_twisted.ensureDeferred
@@ -247,7 +247,7 @@ async def test_ask_refuses_a_lecture_ended_after_its_own_check(lectures, databas
     await lectures.open_by_code(lecture.join_code)  # the live cache still says "open"
     store = LectureStore(database)
     await store.end(lecture.id, 1.0)  # another request's end, committed in between
-    await _raises(lectures.ask(PROF, lecture.id, "Q", ("a", "b"), None), Conflict)
+    await _raises(lectures.ask(PROF, lecture.id, NewQuestion("Q", ("a", "b"), None)), Conflict)
     state = await store.questions(lecture.id)
     assert state == []
 
@@ -273,15 +273,15 @@ async def test_reveal_needs_a_closed_question_with_an_answer(lectures, groups):
     """Reveal only after the close, only with a correct choice; instructors hear of it."""
     lecture = await lectures.create(PROF, "Physics")
     live = await lectures.open_by_code(lecture.join_code)
-    question = await lectures.ask(PROF, lecture.id, "Q", ("a", "b"), "b")
+    question = await lectures.ask(PROF, lecture.id, NewQuestion("Q", ("a", "b"), "b"))
     await lectures.answer(live, STUDENTS[0].id, question.id, "b")
     await _raises(lectures.reveal(PROF, lecture.id, question.id), Conflict)
     await _raises(lectures.reveal(OTHER_PROF, lecture.id, question.id), NotFound)
     await _raises(lectures.reveal(STUDENTS[0], lecture.id, question.id), Forbidden)
     await lectures.close(PROF, lecture.id, question.id)
-    results = live.hello(PROF.id, "instructor")["results"]
+    results = live.hello(PROF.id, "instructor", 0)["results"]
     assert results["question"]["revealed"] is False and results["counts"] == {"a": 0, "b": 1}
-    assert "results" not in live.hello(STUDENTS[1].id, "student")
+    assert "results" not in live.hello(STUDENTS[1].id, "student", 0)
     revealed = await lectures.reveal(PROF, lecture.id, question.id)
     assert revealed.revealed
     assert groups.of_type("answer_revealed") == [
@@ -290,9 +290,9 @@ async def test_reveal_needs_a_closed_question_with_an_answer(lectures, groups):
             {"type": "answer_revealed", "question_id": question.id, "correct": "b"},
         )
     ]
-    assert live.hello(PROF.id, "instructor")["results"]["question"]["revealed"]
-    no_answer = await lectures.ask(PROF, lecture.id, "Poll", ("x", "y"), None)
-    assert live.hello(PROF.id, "instructor")["results"] is None
+    assert live.hello(PROF.id, "instructor", 0)["results"]["question"]["revealed"]
+    no_answer = await lectures.ask(PROF, lecture.id, NewQuestion("Poll", ("x", "y"), None))
+    assert live.hello(PROF.id, "instructor", 0)["results"] is None
     await lectures.close(PROF, lecture.id, no_answer.id)
     await _raises(lectures.reveal(PROF, lecture.id, no_answer.id), Conflict)
 
@@ -302,13 +302,13 @@ async def test_a_restarted_server_still_shows_the_last_results(database, groups,
     """After a restart the projector's hello carries the closed question and its reveal."""
     lecture = await lectures.create(PROF, "Physics")
     live = await lectures.open_by_code(lecture.join_code)
-    question = await lectures.ask(PROF, lecture.id, "Q", ("a", "b"), "a")
+    question = await lectures.ask(PROF, lecture.id, NewQuestion("Q", ("a", "b"), "a"))
     await lectures.answer(live, STUDENTS[0].id, question.id, "a")
     await lectures.close(PROF, lecture.id, question.id)
     await lectures.reveal(PROF, lecture.id, question.id)
     restarted = new_lectures(database, groups, clock)
     resumed = await restarted.open_by_code(lecture.join_code)
-    results = resumed.hello(PROF.id, "instructor")["results"]
+    results = resumed.hello(PROF.id, "instructor", 0)["results"]
     assert results["counts"] == {"a": 1, "b": 0} and results["question"]["revealed"]
 
 

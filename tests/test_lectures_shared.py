@@ -9,6 +9,7 @@ from test_lectures import PROF, STUDENTS, database, new_lectures  # noqa: F401 (
 from iclicker.domain.lecture_values import instructor_group, lecture_group
 from iclicker.domain.lectures import TALLY_INTERVAL
 from iclicker.domain.presence import EXPIRY, HEARTBEAT, TELL_DELAY
+from iclicker.store.lectures import NewQuestion
 
 
 @pytest.fixture
@@ -52,7 +53,7 @@ async def test_answers_and_presence_from_both_processes_reach_every_tally(two, c
     # One student with a socket on each process counts once.
     await joined(a, a_groups, code, STUDENTS[1])
 
-    question = await a.ask(PROF, lecture.id, "Q", ("x", "y"), "y")
+    question = await a.ask(PROF, lecture.id, NewQuestion("Q", ("x", "y"), "y"))
     assert b_inbox.of_type("question")[-1]["question"]["id"] == question.id
     assert b_live.question == question
     await a.answer(a_student, STUDENTS[0].id, question.id, "x")
@@ -80,13 +81,13 @@ async def test_a_question_asked_elsewhere_can_be_answered_before_the_replica_hea
     lecture = await a.create(PROF, "Physics")
     b_live, _ = await joined(b, b_groups, lecture.join_code, STUDENTS[0])
     b_groups.group_discard(f"lecture:{lecture.id}:sync", b)  # B misses the change
-    question = await a.ask(PROF, lecture.id, "Q", ("x", "y"), None)
+    question = await a.ask(PROF, lecture.id, NewQuestion("Q", ("x", "y"), None))
     assert b_live.question is None
 
     await b.answer(b_live, STUDENTS[0].id, question.id, "y")
 
-    [(_, counts)] = await a.results(PROF, lecture.id)
-    assert counts == {"x": 0, "y": 1}
+    [(_, results)] = await a.results(PROF, lecture.id)
+    assert results == {"counts": {"x": 0, "y": 1}}
 
 
 @pytest_twisted.ensureDeferred
@@ -95,10 +96,10 @@ async def test_closing_revealing_and_ending_through_one_process_reach_the_other(
     lecture = await a.create(PROF, "Physics")
     code = lecture.join_code
     b_live, b_screen = await joined(b, b_groups, code, PROF, "instructor")
-    question = await a.ask(PROF, lecture.id, "Q", ("x", "y"), "x")
+    question = await a.ask(PROF, lecture.id, NewQuestion("Q", ("x", "y"), "x"))
     await a.close(PROF, lecture.id, question.id)
     await a.reveal(PROF, lecture.id, question.id)
-    hello = b_live.hello(PROF.id, "instructor")
+    hello = b_live.hello(PROF.id, "instructor", 0)
     assert hello["results"]["question"]["revealed"] is True
     assert b_screen.of_type("answer_revealed")
 

@@ -9,6 +9,7 @@ from iclicker.store.engine import PostgresEngine, SqliteEngine, Txn
 from iclicker.store.lectures import (
     Answer,
     JoinCodeTaken,
+    NewQuestion,
     ask_txn,
     close_question_txn,
     create_lecture_txn,
@@ -110,24 +111,24 @@ def test_join_codes_are_never_reused(txn, lecture):
 def test_asking_closes_the_open_question_with_its_counts(txn, lecture):
     """ask_txn returns the closed previous question and its final counts."""
     student = create_user_txn(txn, "stu", "Stu", "hash", "student", 0)
-    none, first = ask_txn(txn, lecture.id, "Q1", ("a", "b"), "a", 1)
+    none, first = ask_txn(txn, lecture.id, NewQuestion("Q1", ("a", "b"), "a"), 1)
     assert none is None
     store_answers_txn(txn, [Answer(first.id, student.id, "b", 2)])
-    closed, second = ask_txn(txn, lecture.id, "Q2", ("x", "y"), None, 3)
+    closed, second = ask_txn(txn, lecture.id, NewQuestion("Q2", ("x", "y"), None), 3)
     assert closed.question.id == first.id and closed.question.status == "closed"
     assert closed.counts == {"b": 1}
-    assert live_state_txn(txn, lecture.id).question == second
+    assert live_state_txn(txn, lecture.id, 0).question == second
 
 
 def test_last_answer_wins_and_closed_questions_refuse(txn, lecture):
     """A later answer replaces the earlier; answers to a closed question are not stored."""
     student = create_user_txn(txn, "stu", "Stu", "hash", "student", 0)
-    _, question = ask_txn(txn, lecture.id, "Q", ("a", "b"), None, 1)
+    _, question = ask_txn(txn, lecture.id, NewQuestion("Q", ("a", "b"), None), 1)
     accepted = store_answers_txn(
         txn, [Answer(question.id, student.id, "a", 2), Answer(question.id, student.id, "b", 3)]
     )
     assert accepted == [True, True]
-    assert live_state_txn(txn, lecture.id).answers == {student.id: "b"}
+    assert live_state_txn(txn, lecture.id, 0).answers == {student.id: "b"}
     assert close_question_txn(txn, question, 4).counts == {"b": 1}
     assert close_question_txn(txn, question, 5) is None
     assert store_answers_txn(txn, [Answer(question.id, student.id, "a", 6)]) == [False]
@@ -137,9 +138,9 @@ def test_responses_are_ordered_by_question_then_username(txn, lecture):
     """The export order is question id, then username case-insensitively."""
     bob = create_user_txn(txn, "bob", "Bob", "hash", "student", 0)
     amy = create_user_txn(txn, "Amy", "Amy", "hash", "student", 0)
-    _, q1 = ask_txn(txn, lecture.id, "Q1", ("a", "b"), "a", 1)
+    _, q1 = ask_txn(txn, lecture.id, NewQuestion("Q1", ("a", "b"), "a"), 1)
     store_answers_txn(txn, [Answer(q1.id, bob.id, "a", 2), Answer(q1.id, amy.id, "b", 2)])
-    _, q2 = ask_txn(txn, lecture.id, "Q2", ("a", "b"), None, 3)
+    _, q2 = ask_txn(txn, lecture.id, NewQuestion("Q2", ("a", "b"), None), 3)
     store_answers_txn(txn, [Answer(q2.id, bob.id, "b", 4)])
     rows = responses_txn(txn, lecture.id)
     assert [(row.question_id, row.username) for row in rows] == [
@@ -151,8 +152,8 @@ def test_responses_are_ordered_by_question_then_username(txn, lecture):
 
 def test_ended_lecture_has_no_live_state(txn, lecture):
     """Once ended, a lecture is not resumed."""
-    ask_txn(txn, lecture.id, "Q", ("a", "b"), None, 1)
+    ask_txn(txn, lecture.id, NewQuestion("Q", ("a", "b"), None), 1)
     ended, closed = end_lecture_txn(txn, lecture.id, 2)
     assert ended and closed.question.text == "Q"
-    assert live_state_txn(txn, lecture.id) is None
+    assert live_state_txn(txn, lecture.id, 0) is None
     assert end_lecture_txn(txn, lecture.id, 3) == (False, None)

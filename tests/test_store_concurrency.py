@@ -9,6 +9,7 @@ import pytest
 from iclicker.store.engine import PostgresEngine, Txn
 from iclicker.store.lectures import (
     Answer,
+    NewQuestion,
     ask_txn,
     close_question_txn,
     create_lecture_txn,
@@ -27,7 +28,7 @@ def open_question(postgres_url):
         prof = create_user_txn(made, "prof", "Prof", "x", "instructor", 0)
         student = create_user_txn(made, "ada", "Ada", "x", "student", 0)
         lecture = create_lecture_txn(made, prof.id, "Physics", "ABCDEF", 0)
-        _, question = ask_txn(made, lecture.id, "Q", ("a", "b"), None, 0)
+        _, question = ask_txn(made, lecture.id, NewQuestion("Q", ("a", "b"), None), 0)
         setup.commit()
     first, second = psycopg.connect(postgres_url), psycopg.connect(postgres_url)
     yield question, student, first, second
@@ -81,10 +82,10 @@ def test_an_answer_batch_after_a_close_in_flight_is_refused(open_question):
 def test_two_asks_of_one_lecture_take_turns(open_question):
     """Two processes asking at once: the second waits, then closes the first's question."""
     question, _, first, second = open_question
-    _, asked = ask_txn(txn(first), question.lecture_id, "Q2", ("c", "d"), None, 5)
+    _, asked = ask_txn(txn(first), question.lecture_id, NewQuestion("Q2", ("c", "d"), None), 5)
 
     previous, newest = behind(
-        first, second, ask_txn, question.lecture_id, "Q3", ("e", "f"), None, 6
+        first, second, ask_txn, question.lecture_id, NewQuestion("Q3", ("e", "f"), None), 6
     )
 
     assert previous.question.id == asked.id and newest.text == "Q3"

@@ -19,10 +19,10 @@ class HangingLectures:
     def __init__(self) -> None:
         self.pending: list[Deferred] = []
 
-    async def answer(self, live, user_id, question_id, choice) -> None:
+    async def answer(self, live, user_id, question_id, choice) -> str:
         waiting: Deferred = Deferred()
         self.pending.append(waiting)
-        await waiting
+        return await waiting
 
 
 class BrokenLectures:
@@ -65,7 +65,7 @@ def test_answers_waiting_for_their_commit_are_bounded_per_socket():
         answer(protocol, number)
     assert len(lectures.pending) == MAX_IN_FLIGHT
     assert [message["code"] for message in sent] == ["rate_limited", "rate_limited"]
-    lectures.pending[0].callback(None)
+    lectures.pending[0].callback("0")
     assert sent[-1] == {"type": "answer_ack", "question_id": 1, "choice": "0"}
     answer(protocol, 99)
     assert len(lectures.pending) == MAX_IN_FLIGHT + 1

@@ -16,7 +16,7 @@ from twisted.internet.task import LoopingCall
 from twisted.logger import Logger
 
 from iclicker.domain.accounts import ROLES, USERNAME_PATTERN, User
-from iclicker.domain.errors import Conflict, Forbidden, Invalid, NotFound
+from iclicker.domain.errors import Conflict, Forbidden, Invalid, NotFound, Unavailable
 from iclicker.groups.interface import IGroups
 from iclicker.store.users import UserRow, UserStore
 
@@ -121,12 +121,20 @@ class DisabledWatcher(Service):
             self._loop.stop()
 
     def _check(self) -> Deferred:
-        return Deferred.fromCoroutine(self._close_disabled()).addErrback(
-            lambda failure: self.log.failure("Checking for disabled accounts", failure)
-        )
+        return Deferred.fromCoroutine(self._close_disabled()).addErrback(self._check_failed)
+
+    def _check_failed(self, failure) -> None:
+        if failure.check(Unavailable):
+            # The database is away: the next check looks back far enough to catch up.
+            self.log.warn("Checking for disabled accounts: {why}", why=failure.getErrorMessage())
+        else:
+            self.log.failure("Checking for disabled accounts", failure)
 
     async def _close_disabled(self) -> None:
-        since, self._since = self._since, self._clock.seconds()
-        for user_id in await self._users.disabled_since(since - WATCH_INTERVAL):
+        now = self._clock.seconds()
+        # Moved on only after a successful check, so an outage skips no one.
+        disabled = await self._users.disabled_since(self._since - WATCH_INTERVAL)
+        self._since = now
+        for user_id in disabled:
             # Every process watches for its own sockets.
             self._groups.local_send(user_group(user_id), ACCOUNT_DISABLED)

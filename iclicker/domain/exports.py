@@ -5,6 +5,7 @@ import io
 from collections.abc import Iterable
 
 from iclicker.domain.lecture_values import iso_time
+from iclicker.domain.question_kinds import answer_text
 from iclicker.store.courses import GradebookRow
 from iclicker.store.lectures import ResponseRow
 
@@ -70,11 +71,12 @@ def gradebook_row(row: GradebookRow, asked: int) -> tuple:
 def _correct_cell(row: ResponseRow) -> str:
     if row.correct is None:
         return ""
-    return "true" if row.choice == row.correct else "false"
+    return "true" if row.correct else "false"
 
 
 def responses_csv(rows: list[ResponseRow]) -> bytes:
-    """One row per student per question: the student's final answer."""
+    """One row per student per question: the student's final answer (a chosen set as
+    ``A; C``). An anonymous question's rows have no name and no time."""
     return to_csv(
         RESPONSE_COLUMNS,
         (
@@ -83,9 +85,9 @@ def responses_csv(rows: list[ResponseRow]) -> bytes:
                 row.display_name,
                 row.question_id,
                 row.question,
-                row.choice,
+                answer_text(row.kind, row.choice),
                 _correct_cell(row),
-                iso_time(row.answered_at),
+                "" if row.answered_at is None else iso_time(row.answered_at),
             )
             for row in rows
         ),

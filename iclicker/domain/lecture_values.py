@@ -5,10 +5,18 @@ Question looks the same wherever it is sent.
 """
 
 from datetime import UTC, datetime
+from typing import Any
 
 from iclicker.domain.errors import Invalid
+from iclicker.domain.question_kinds import (
+    check_spec,
+    check_timer,
+    correct_json,
+    tally_of,
+    without_hidden,
+)
 from iclicker.domain.text import trim
-from iclicker.store.lectures import LectureRow, QuestionRow
+from iclicker.store.lectures import LectureRow, NewQuestion, QuestionRow
 
 JOIN_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 JOIN_CODE_LENGTH = 6
@@ -37,7 +45,7 @@ def iso_time(timestamp: float, timespec: str = "seconds") -> str:
 
 
 def lecture_json(lecture: LectureRow) -> dict:
-    return {
+    body = {
         "id": lecture.id,
         "title": lecture.title,
         "join_code": lecture.join_code,
@@ -45,25 +53,67 @@ def lecture_json(lecture: LectureRow) -> dict:
         "created_at": iso_time(lecture.created_at),
         "course_id": lecture.course_id,
     }
+    if lecture.anonymous:
+        body["anonymous"] = True
+    return body
 
 
-def question_json(question: QuestionRow, with_correct: bool) -> dict:
-    """A Question; ``correct`` only for those allowed to see it (instructors, or after close)."""
+def question_json(question: QuestionRow, with_correct: bool, now: float | None = None) -> dict:
+    """A Question; ``correct`` only for those allowed to see it (instructors, or after close).
+
+    A single-choice question looks exactly as before kinds existed; the
+    others carry their ``kind``, an anonymous one ``anonymous``. A timed
+    question carries its ``deadline`` and, given the time ``now``, the
+    seconds left: clients count down from that, so a phone whose clock is
+    wrong still shows the right time.
+    """
     body = {
         "id": question.id,
         "text": question.text,
         "choices": list(question.choices),
         "status": question.status,
     }
+    if question.kind != "single":
+        body["kind"] = question.kind
+    if question.anonymous:
+        body["anonymous"] = True
+    if question.deadline is not None:
+        body.update(timer_json(question.deadline, now))
     if with_correct:
-        body["correct"] = question.correct
+        body["correct"] = correct_json(question.kind, question.correct)
         body["revealed"] = question.revealed
+        if question.tolerance is not None:
+            body["tolerance"] = question.tolerance
+        if question.kind == "text":
+            body["hidden"] = list(question.hidden)
     return body
 
 
+def timer_json(deadline: float, now: float | None) -> dict[str, Any]:
+    timer: dict[str, Any] = {"deadline": iso_time(deadline, "milliseconds")}
+    if now is not None:
+        timer["time_left"] = round(max(0.0, deadline - now), 3)
+    return timer
+
+
+def results_json(
+    question: QuestionRow, counts: dict[str, int], for_students: bool = False
+) -> dict[str, Any]:
+    """A question's results from its stored answers' counts: ``counts`` per choice (every
+    choice present; empty for numeric and text) and the kind's own fields. Students do not
+    see the answers an instructor hid."""
+    summary = tally_of(question.kind, question.choices, counts).summary(
+        question.hidden, question.correct if question.kind == "text" else ()
+    )
+    if question.kind != "single":
+        # Picks per choice or listed answers are no head count (single's counts are).
+        summary["answered"] = sum(counts.values())
+    return without_hidden(summary) if for_students else summary
+
+
 def full_counts(question: QuestionRow, counts: dict[str, int]) -> dict[str, int]:
-    """Counts with every choice present, in the question's order."""
-    return {choice: counts.get(choice, 0) for choice in question.choices}
+    """Counts per choice, every choice present, in the question's order."""
+    return results_json(question, counts)["counts"]
 
 
 def _trimmed(value: str, what: str, limit: int) -> str:
@@ -77,11 +127,7 @@ def check_title(title: str) -> str:
     return _trimmed(title, "title", MAX_TITLE)
 
 
-def check_question(
-    text: str, choices: list, correct: str | None
-) -> tuple[str, tuple[str, ...], str | None]:
-    """Validate and normalise a question as the contract's limits say."""
-    text = _trimmed(text, "question text", MAX_QUESTION_TEXT)
+def check_choices(choices: list) -> tuple[str, ...]:
     if not MIN_CHOICES <= len(choices) <= MAX_CHOICES:
         raise Invalid(f"A question has {MIN_CHOICES} to {MAX_CHOICES} choices.")
     if not all(isinstance(choice, str) for choice in choices):
@@ -89,11 +135,42 @@ def check_question(
     cleaned = tuple(_trimmed(choice, "choice", MAX_CHOICE) for choice in choices)
     if len({choice.casefold() for choice in cleaned}) != len(cleaned):
         raise Invalid("The choices must differ from each other.")
-    if correct is not None:
-        correct = trim(correct)
-        if correct not in cleaned:
-            raise Invalid("The correct answer must be one of the choices.")
-    return text, cleaned, correct
+    return cleaned
+
+
+def check_question(
+    text: str, choices: list, correct: str | None
+) -> tuple[str, tuple[str, ...], str | None]:
+    """Validate and normalise a single-choice question as the contract's limits say."""
+    spec = check_spec("single", choices, correct, None, check_choices)
+    return _trimmed(text, "question text", MAX_QUESTION_TEXT), spec.choices, spec.correct
+
+
+def check_new_question(body: dict[str, Any]) -> NewQuestion:
+    """A question of any kind as an instructor's ``POST …/questions`` body describes it.
+
+    Without ``kind`` it is single-choice, exactly as before kinds existed.
+    """
+    kind = body.get("kind", "single")
+    text = body.get("text")
+    if not isinstance(text, str):
+        raise Invalid("The field 'text' is required.")
+    choices = body.get("choices")
+    if choices is not None and not isinstance(choices, list):
+        raise Invalid("The field 'choices' must be a list.")
+    anonymous = body.get("anonymous", False)
+    if not isinstance(anonymous, bool):
+        raise Invalid("The field 'anonymous' must be true or false.")
+    spec = check_spec(kind, choices, body.get("correct"), body.get("tolerance"), check_choices)
+    return NewQuestion(
+        _trimmed(text, "question text", MAX_QUESTION_TEXT),
+        spec.choices,
+        spec.correct,
+        kind=spec.kind,
+        tolerance=spec.tolerance,
+        anonymous=anonymous,
+        timer=check_timer(body.get("timer")),
+    )
 
 
 def normalise_join_code(code: str) -> str:

@@ -11,7 +11,7 @@ socket should see is published to groups; this module never touches a socket.
 """
 
 import secrets
-from collections import Counter
+from functools import partial
 
 import attrs
 from twisted.application.service import Service
@@ -28,15 +28,25 @@ from iclicker.domain.errors import Conflict, Invalid, NotFound, Unavailable
 from iclicker.domain.lecture_values import (
     JOIN_CODE_ALPHABET,
     JOIN_CODE_LENGTH,
-    full_counts,
     instructor_group,
     lecture_group,
     lecture_sync_group,
     parse_join_code,
     question_json,
+    results_json,
+    timer_json,
 )
 from iclicker.domain.live import LiveLecture, question_from_state, question_state
 from iclicker.domain.presence import PresenceBoard
+from iclicker.domain.question_kinds import (
+    MAX_TIMER,
+    check_accepted,
+    correct_json,
+    is_correct,
+    normalise_text,
+    stored_answer,
+    wire_answer,
+)
 from iclicker.groups.interface import IGroupMember, IGroups
 from iclicker.store.lectures import (
     Answer,
@@ -45,10 +55,22 @@ from iclicker.store.lectures import (
     LectureNotOpen,
     LectureRow,
     LectureStore,
+    NewQuestion,
     QuestionRow,
 )
 
 TALLY_INTERVAL = 0.1
+EXPIRY_RETRY = 1.0
+"""Seconds before a timer whose close failed (database away) tries again."""
+
+
+def _marked(current: tuple[str, ...], answer: str, wanted: bool | None) -> tuple[str, ...]:
+    """A list of text answers with ``answer`` put in (True) or taken out (False)."""
+    if wanted is None:
+        return current
+    key = normalise_text(answer)
+    kept = [item for item in current if normalise_text(item) != key]
+    return check_accepted([*kept, answer] if wanted else kept)
 
 
 @attrs.define
@@ -89,11 +111,14 @@ class Lectures(Service):
     def startService(self) -> None:
         super().startService()
         self._presence.startService()
+        Deferred.fromCoroutine(self._close_overdue()).addErrback(
+            self.log.failure, "Closing questions whose timers ran out"
+        )
 
     def stopService(self) -> Deferred:
         super().stopService()
         for live in self._live.values():
-            self._cancel_tally(live)
+            self._cancel_calls(live)
         self._presence.stopService()
         return Deferred.fromCoroutine(self._drain())
 
@@ -103,7 +128,9 @@ class Lectures(Service):
 
     # -- instructor operations ------------------------------------------------
 
-    async def create(self, user: User, title: str, course_id: int | None = None) -> LectureRow:
+    async def create(
+        self, user: User, title: str, course_id: int | None = None, anonymous: bool = False
+    ) -> LectureRow:
         require_teacher(user)
         if course_id is not None:
             await self._courses.owned(user, course_id)
@@ -111,7 +138,7 @@ class Lectures(Service):
             code = "".join(secrets.choice(JOIN_CODE_ALPHABET) for _ in range(JOIN_CODE_LENGTH))
             try:
                 lecture = await self._store.create(
-                    user.id, title, code, self._clock.seconds(), course_id
+                    user.id, title, code, self._clock.seconds(), course_id, anonymous
                 )
             except JoinCodeTaken:
                 continue
@@ -122,6 +149,10 @@ class Lectures(Service):
             )
             return lecture
         raise Conflict("Could not find an unused join code; try again.")
+
+    def now(self) -> float:
+        """The lectures' clock: what time-left figures are computed against."""
+        return self._clock.seconds()
 
     async def lectures_of(self, user: User) -> list[LectureRow]:
         require_teacher(user)
@@ -145,37 +176,28 @@ class Lectures(Service):
             return lecture, None, 0
         return live.lecture, live.question, self._presence.count(lecture_group(lecture.id))
 
-    async def results(
-        self, user: User, lecture_id: int
-    ) -> list[tuple[QuestionRow, dict[str, int]]]:
-        """Every question of the lecture with its counts so far."""
+    async def results(self, user: User, lecture_id: int) -> list[tuple[QuestionRow, dict]]:
+        """Every question of the lecture with its results so far (``results_json``)."""
         await self.owned(user, lecture_id)
+        await self._live_for(lecture_id)  # closes a question whose time ran out meanwhile
         questions = await self._store.questions(lecture_id)
         counts = await self._store.question_counts(lecture_id)
-        return [(q, full_counts(q, counts.get(q.id, {}))) for q in questions]
+        return [(q, results_json(q, counts.get(q.id, {}))) for q in questions]
 
-    async def ask(
-        self,
-        user: User,
-        lecture_id: int,
-        text: str,
-        choices: tuple[str, ...],
-        correct: str | None,
-    ) -> QuestionRow:
+    async def ask(self, user: User, lecture_id: int, new: NewQuestion) -> QuestionRow:
         await self.owned(user, lecture_id)
         live = await self._live_for(lecture_id)
         if live is None:
             raise Conflict("The lecture has ended.")
+        now = self._clock.seconds()
         try:
-            previous, question = await self._store.ask(
-                lecture_id, text, choices, correct, self._clock.seconds()
-            )
+            previous, question = await self._store.ask(lecture_id, new, now)
         except LectureNotOpen:
             raise Conflict("The lecture has ended.") from None
         messages = [] if previous is None else [self._close_here(live, previous)]
         self._tell_others(live, {"type": "question", "question": question_state(question)})
         self._opened(live, question)
-        messages.append({"type": "question", "question": question_json(question, False)})
+        messages.append({"type": "question", "question": question_json(question, False, now)})
         # The previous question's close and the new question: one write per socket.
         message = messages[0] if len(messages) == 1 else {"type": "batch", "messages": messages}
         self._groups.group_send(lecture_group(lecture_id), message)
@@ -190,10 +212,70 @@ class Lectures(Service):
         closed = await self._store.close_question(question, self._clock.seconds())
         if closed is None:
             raise Conflict("The question is not open.")
-        if live is not None:
-            self._publish_closed(live, closed)
-            self._schedule_tally(live)
+        self._publish_closed(lecture_id, live, closed)
         return closed
+
+    async def add_time(
+        self, user: User, lecture_id: int, question_id: int, seconds: int
+    ) -> QuestionRow:
+        """Give the open question more time (a timer from now if it had none)."""
+        await self.owned(user, lecture_id)
+        if isinstance(seconds, bool) or not 1 <= seconds <= MAX_TIMER:
+            raise Invalid(f"Add 1 to {MAX_TIMER} seconds.")
+        question = await self._question_of(lecture_id, question_id)
+        live = await self._live_for(lecture_id)
+        now = self._clock.seconds()
+        deadline = await self._store.add_time(question_id, seconds, now)
+        if deadline is None:
+            raise Conflict("The question is not open.")
+        if live is not None:
+            self._tell_others(
+                live, {"type": "timer", "question_id": question_id, "deadline": deadline}
+            )
+            self._timer_changed(live, question_id, deadline)
+        self._groups.group_send(
+            lecture_group(lecture_id),
+            {"type": "question_timer", "question_id": question_id, **timer_json(deadline, now)},
+        )
+        return attrs.evolve(question, deadline=deadline)
+
+    async def mark_answer(
+        self,
+        user: User,
+        lecture_id: int,
+        question_id: int,
+        answer: str,
+        accepted: bool | None,
+        hidden: bool | None,
+    ) -> QuestionRow:
+        """Accept a text answer (exports and grades count it right) or hide it from the
+        projected results, or undo either; open or closed questions alike."""
+        await self.owned(user, lecture_id)
+        question = await self._question_of(lecture_id, question_id)
+        if question.kind != "text":
+            raise Conflict("Only text answers are accepted or hidden one by one.")
+        if not normalise_text(answer):
+            raise Invalid("Which answer? The field 'answer' is empty.")
+        accepted_answers = _marked(question.correct, answer, accepted)
+        hidden_answers = _marked(question.hidden, answer, hidden)
+        live = await self._live_for(lecture_id)
+        judge = partial(is_correct, "text", accepted_answers, None)
+        await self._store.mark_answers(question, accepted_answers, hidden_answers, judge)
+        question = attrs.evolve(question, correct=accepted_answers, hidden=hidden_answers)
+        change = {
+            "type": "marked",
+            "question_id": question_id,
+            "accepted": list(accepted_answers),
+            "hidden": list(hidden_answers),
+        }
+        results = None
+        if live is not None:
+            self._tell_others(live, dict(change))
+            results = self._marked(live, question)
+        self._groups.group_send(
+            instructor_group(lecture_id), {**change, "type": "answers_marked", "results": results}
+        )
+        return question
 
     async def reveal(self, user: User, lecture_id: int, question_id: int) -> QuestionRow:
         """Show a closed question's correct answer on the projector (instructor sockets).
@@ -207,7 +289,7 @@ class Lectures(Service):
             raise NotFound("No such question.")
         if question.status == "open":
             raise Conflict("Close the question before revealing its answer.")
-        if question.correct is None:
+        if question.correct is None or question.correct == ():
             raise Conflict("This question has no correct answer to reveal.")
         live = await self._live_for(lecture_id)
         await self._store.reveal(question_id, self._clock.seconds())
@@ -217,7 +299,11 @@ class Lectures(Service):
             self._revealed(live, question_id)
         self._groups.group_send(
             instructor_group(lecture_id),
-            {"type": "answer_revealed", "question_id": question_id, "correct": question.correct},
+            {
+                "type": "answer_revealed",
+                "question_id": question_id,
+                "correct": correct_json(question.kind, question.correct),
+            },
         )
         return question
 
@@ -227,9 +313,9 @@ class Lectures(Service):
         ended, closed = await self._store.end(lecture_id, self._clock.seconds())
         if not ended:
             raise Conflict("The lecture has already ended.")
+        if closed is not None:
+            self._publish_closed(lecture_id, live, closed)
         if live is not None:
-            if closed is not None:
-                self._publish_closed(live, closed)
             self._tell_others(live, {"type": "ended"})
             self._forget(lecture_id)
         self._groups.group_send(
@@ -245,6 +331,7 @@ class Lectures(Service):
 
     async def responses(self, user: User, lecture_id: int):
         await self.owned(user, lecture_id)
+        await self._live_for(lecture_id)  # closes a question whose time ran out meanwhile
         return await self._store.responses(lecture_id)
 
     # -- the socket side --------------------------------------------------------
@@ -327,13 +414,14 @@ class Lectures(Service):
         else:
             self.log.failure("Recording attendance", failure)
 
-    async def answer(self, live: LiveLecture, user_id: int, question_id: int, choice: str) -> None:
-        """Record a student's answer; returns once it is committed to the database.
+    async def answer(self, live: LiveLecture, user_id: int, question_id: int, value) -> object:
+        """Record a student's answer; returns it as recorded once it is committed.
 
         The answer is checked against the replica's open question, or, for
         one this replica has not heard of yet (asked through another
         process a moment ago), against the database; the commit itself
-        refuses answers to a question that is no longer open.
+        refuses answers to a question that is no longer open, or past its
+        deadline.
         """
         question = live.question
         if question is None or question.id != question_id:
@@ -342,17 +430,19 @@ class Lectures(Service):
                 raise Invalid("There is no such question in this lecture.", "unknown_question")
             if question.status != "open":
                 raise Conflict("That question is closed.", "question_closed")
-        if choice not in question.choices:
-            raise Invalid("That is not one of the choices.", "invalid_choice")
-        stored = await self._writer.record(
-            Answer(question_id, user_id, choice, self._clock.seconds())
-        )
-        if not stored:
+        stored = stored_answer(question.kind, question.choices, value)
+        correct = is_correct(question.kind, question.correct, question.tolerance, stored)
+        now = self._clock.seconds()
+        if question.deadline is not None and now >= question.deadline:
+            raise Conflict("That question is closed.", "question_closed")
+        stored_ok = await self._writer.record(Answer(question_id, user_id, stored, now, correct))
+        if not stored_ok:
             raise Conflict("That question is closed.", "question_closed")
         if live.question is not None and live.question.id == question_id:
-            live.record(user_id, choice)
-            live.untold.append((user_id, choice))
+            live.record(user_id, stored)
+            live.untold.append((user_id, stored))
             self._schedule_tally(live)
+        return wire_answer(question.kind, stored)
 
     # -- what the other processes changed ---------------------------------------------
 
@@ -382,6 +472,21 @@ class Lectures(Service):
             self._schedule_tally(live)
         elif kind == "revealed":
             self._revealed(live, change["question_id"])
+        elif kind == "timer":
+            self._timer_changed(live, change["question_id"], change["deadline"])
+        elif kind == "marked":
+            question = live.question
+            if question is None or question.id != change["question_id"]:
+                question = live.last_closed.question if live.last_closed else None
+            if question is not None and question.id == change["question_id"]:
+                self._marked(
+                    live,
+                    attrs.evolve(
+                        question,
+                        correct=tuple(change["accepted"]),
+                        hidden=tuple(change["hidden"]),
+                    ),
+                )
         elif kind == "ended":
             self._forget(live.lecture.id)
 
@@ -411,6 +516,12 @@ class Lectures(Service):
 
     # -- internals --------------------------------------------------------------
 
+    async def _question_of(self, lecture_id: int, question_id: int) -> QuestionRow:
+        question = await self._store.question(question_id)
+        if question is None or question.lecture_id != lecture_id:
+            raise NotFound("No such question.")
+        return question
+
     async def _live_for(self, lecture_id: int) -> LiveLecture | None:
         """The cached live state of an open lecture (None once ended).
 
@@ -429,7 +540,7 @@ class Lectures(Service):
         self._loading[lecture_id] = loading = _Loading()
         self._groups.group_add(lecture_sync_group(lecture_id), self)
         try:
-            state = await self._store.live_state(lecture_id)
+            state = await self._store.live_state(lecture_id, self._clock.seconds())
         except BaseException:
             failure = Failure()
             self._groups.group_discard(lecture_sync_group(lecture_id), self)
@@ -441,14 +552,14 @@ class Lectures(Service):
             self._groups.group_discard(lecture_sync_group(lecture_id), self)
         else:
             live = LiveLecture(
-                state.lecture,
-                state.question,
-                state.answers,
-                Counter(state.answers.values()),
-                last_closed=state.last_closed,
+                state.lecture, state.question, state.answers, last_closed=state.last_closed
             )
             self._live[lecture_id] = live
             self._presence.watch(lecture_group(lecture_id))
+            self._start_timer(live)
+            if state.expired is not None:
+                # Its timer ran out while no process watched: tell whoever is listening.
+                self._publish_closed(lecture_id, live, state.expired)
             for change in loading.changes:
                 if self._live.get(lecture_id) is live:
                     self._apply(live, change)
@@ -460,18 +571,21 @@ class Lectures(Service):
         live = self._live.pop(lecture_id, None)
         if live is None:
             return
-        self._cancel_tally(live)
+        self._cancel_calls(live)
         self._groups.group_discard(lecture_sync_group(lecture_id), self)
         self._presence.forget(lecture_group(lecture_id))
 
     def _opened(self, live: LiveLecture, question: QuestionRow) -> None:
-        live.question, live.answers, live.counts = question, {}, Counter()
-        live.untold, live.last_closed = [], None
+        self._cancel_timer(live)
+        live.open(question, {})
+        live.last_closed = None
+        self._start_timer(live)
         self._schedule_tally(live)
 
     def _closed(self, live: LiveLecture, closed: ClosedQuestion) -> None:
         if live.question is not None and live.question.id == closed.question.id:
-            live.question, live.answers, live.counts, live.untold = None, {}, Counter(), []
+            self._cancel_timer(live)
+            live.open(None, {})
             live.last_closed = closed
 
     @staticmethod
@@ -481,21 +595,102 @@ class Lectures(Service):
             question = attrs.evolve(closed.question, revealed=True)
             live.last_closed = attrs.evolve(closed, question=question)
 
-    def _publish_closed(self, live: LiveLecture, closed: ClosedQuestion) -> None:
-        self._groups.group_send(lecture_group(live.lecture.id), self._close_here(live, closed))
+    def _marked(self, live: LiveLecture, question: QuestionRow) -> dict | None:
+        """Put a text question's new marks in the replica; its results if it is the
+        latest closed question (what the projector shows)."""
+        if live.question is not None and live.question.id == question.id:
+            live.question = question
+            self._schedule_tally(live)
+            return None
+        closed = live.last_closed
+        if closed is not None and closed.question.id == question.id:
+            live.last_closed = attrs.evolve(closed, question=question)
+            return results_json(question, closed.counts)
+        return None
+
+    # -- timers -------------------------------------------------------------------
+
+    def _start_timer(self, live: LiveLecture) -> None:
+        """Close the open question at its deadline; every process with a replica does this,
+        and the database's conditional close lets exactly one of them succeed."""
+        question = live.question
+        if question is None or question.deadline is None:
+            return
+        delay = max(0.0, question.deadline - self._clock.seconds())
+        live.timer_call = self._clock.callLater(delay, self._expire, live, question)
+
+    def _timer_changed(self, live: LiveLecture, question_id: int, deadline: float) -> None:
+        if live.question is not None and live.question.id == question_id:
+            self._cancel_timer(live)
+            live.question = attrs.evolve(live.question, deadline=deadline)
+            self._start_timer(live)
+
+    def _expire(self, live: LiveLecture, question: QuestionRow) -> None:
+        live.timer_call = None
+        Deferred.fromCoroutine(self._close_when_due(live, question))
+
+    async def _close_when_due(self, live: LiveLecture, question: QuestionRow) -> None:
+        lecture_id = live.lecture.id
+        try:
+            closed = await self._store.close_question(question, self._clock.seconds(), due=True)
+        except Exception as error:
+            # The database is away: try again, or another process will.
+            self.log.warn(
+                "Closing question {question_id} at its deadline failed: {error}",
+                question_id=question.id,
+                error=error,
+            )
+            if self._live.get(lecture_id) is live and live.question is question:
+                live.timer_call = self._clock.callLater(EXPIRY_RETRY, self._expire, live, question)
+            return
+        if closed is not None:
+            self.log.info("Question {question_id} timed out", question_id=question.id)
+            self._publish_closed(lecture_id, self._live.get(lecture_id), closed)
+
+    async def _close_overdue(self) -> None:
+        """Close the questions whose timers ran out while no process was running."""
+        now = self._clock.seconds()
+        for question in await self._store.overdue_questions(now):
+            closed = await self._store.close_question(question, now, due=True)
+            if closed is not None:
+                self._publish_closed(
+                    question.lecture_id, self._live.get(question.lecture_id), closed
+                )
+
+    def _cancel_timer(self, live: LiveLecture) -> None:
+        if live.timer_call is not None and live.timer_call.active():
+            live.timer_call.cancel()
+        live.timer_call = None
+
+    # -- publishing ----------------------------------------------------------------
+
+    def _publish_closed(
+        self, lecture_id: int, live: LiveLecture | None, closed: ClosedQuestion
+    ) -> None:
+        """Tell every socket of the lecture (and every replica) that a question closed."""
+        if live is not None:
+            message = self._close_here(live, closed)
+            self._schedule_tally(live)
+        else:
+            self._groups.others_send(
+                lecture_sync_group(lecture_id), self._closed_change(lecture_id, closed)
+            )
+            message = _question_closed(closed)
+        self._groups.group_send(lecture_group(lecture_id), message)
 
     def _close_here(self, live: LiveLecture, closed: ClosedQuestion) -> dict:
         """Close the question in every replica; the ``question_closed`` message for sockets."""
-        question = closed.question
-        self._tell_others(
-            live, {"type": "closed", "question": question_state(question), "counts": closed.counts}
-        )
+        self._tell_others(live, self._closed_change(live.lecture.id, closed))
         self._closed(live, closed)
+        return _question_closed(closed)
+
+    @staticmethod
+    def _closed_change(lecture_id: int, closed: ClosedQuestion) -> dict:
         return {
-            "type": "question_closed",
-            "question_id": question.id,
-            "counts": full_counts(question, closed.counts),
-            "correct": question.correct,
+            "type": "closed",
+            "lecture_id": lecture_id,
+            "question": question_state(closed.question),
+            "counts": closed.counts,
         }
 
     def _schedule_tally(self, live: LiveLecture) -> None:
@@ -509,10 +704,24 @@ class Lectures(Service):
         live.tally_call = None
         self._tell_answers(live)
         present = self._presence.count(lecture_group(live.lecture.id))
-        self._groups.local_send(instructor_group(live.lecture.id), live.tally(present))
+        self._groups.local_send(instructor_group(live.lecture.id), live.tally_message(present))
 
-    @staticmethod
-    def _cancel_tally(live: LiveLecture) -> None:
+    def _cancel_calls(self, live: LiveLecture) -> None:
+        self._cancel_timer(live)
         if live.tally_call is not None and live.tally_call.active():
             live.tally_call.cancel()
         live.tally_call = None
+
+
+def _question_closed(closed: ClosedQuestion) -> dict:
+    """What every socket of the lecture is told; students never see hidden text answers."""
+    question = closed.question
+    message = {
+        "type": "question_closed",
+        "question_id": question.id,
+        **results_json(question, closed.counts, for_students=True),
+        "correct": correct_json(question.kind, question.correct),
+    }
+    if question.tolerance is not None:
+        message["tolerance"] = question.tolerance
+    return message

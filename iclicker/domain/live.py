@@ -1,12 +1,12 @@
 """An open lecture's live state in this process, and the messages built from it."""
 
-from collections import Counter
 from typing import Any
 
 import attrs
 from twisted.internet.interfaces import IDelayedCall
 
-from iclicker.domain.lecture_values import full_counts, lecture_json, question_json
+from iclicker.domain.lecture_values import lecture_json, question_json, results_json
+from iclicker.domain.question_kinds import Tally, tally_for, wire_answer
 from iclicker.store.lectures import ClosedQuestion, LectureRow, QuestionRow
 
 
@@ -17,14 +17,28 @@ class LiveLecture:
     lecture: LectureRow
     question: QuestionRow | None
     answers: dict[int, str]
-    counts: Counter
+    """Each student's answer to the open question, in its stored form."""
+    tally: Tally | None = None
     untold: list[tuple[int, str]] = attrs.field(factory=list)
     """Answers to the open question recorded here that the other processes have not heard."""
     tally_call: IDelayedCall | None = None
+    timer_call: IDelayedCall | None = None
+    """The open question's deadline, if it has one."""
     last_closed: ClosedQuestion | None = None
     """The latest question once closed, with its counts, until the next is asked."""
 
-    def hello(self, user_id: int, role: str) -> dict:
+    def __attrs_post_init__(self) -> None:
+        if self.tally is None:
+            self.open(self.question, self.answers)
+
+    def open(self, question: QuestionRow | None, answers: dict[int, str]) -> None:
+        """Make ``question`` the open one (or none), with the answers it has so far."""
+        self.question, self.answers, self.untold = question, {}, []
+        self.tally = tally_for(question.kind, question.choices) if question else None
+        for user_id, stored in answers.items():
+            self.record(user_id, stored)
+
+    def hello(self, user_id: int, role: str, now: float) -> dict:
         """The first message of a new socket: the lecture as this user should see it."""
         instructor = role == "instructor"
         question = self.question
@@ -32,39 +46,46 @@ class LiveLecture:
             "type": "hello",
             "lecture": lecture_json(self.lecture),
             "role": role,
-            "question": question_json(question, instructor) if question else None,
-            "my_answer": None if instructor else self.answers.get(user_id),
+            "question": question_json(question, instructor, now) if question else None,
+            "my_answer": None
+            if instructor or question is None
+            else wire_answer(question.kind, self.answers.get(user_id)),
         }
         if instructor:
             closed = self.last_closed
             hello["results"] = (
                 {
                     "question": question_json(closed.question, with_correct=True),
-                    "counts": full_counts(closed.question, closed.counts),
+                    **results_json(closed.question, closed.counts),
                 }
                 if closed
                 else None
             )
         return hello
 
-    def tally(self, present: int) -> dict:
-        """What the instructors' screens show: counts, answered, present."""
+    def tally_message(self, present: int) -> dict:
+        """What the instructors' screens show: the results so far, answered, present."""
         question = self.question
+        results = (
+            self.tally.summary(question.hidden, question.correct if question.kind == "text" else ())
+            if question
+            else {"counts": {}}
+        )
         return {
             "type": "tally",
             "question_id": question.id if question else None,
-            "counts": full_counts(question, self.counts) if question else {},
+            **results,
             "answered": len(self.answers),
             "present": present,
         }
 
-    def record(self, user_id: int, choice: str) -> None:
+    def record(self, user_id: int, stored: str) -> None:
         """Count a student's latest answer to the open question (again, harmlessly)."""
         previous = self.answers.get(user_id)
         if previous is not None:
-            self.counts[previous] -= 1
-        self.answers[user_id] = choice
-        self.counts[choice] += 1
+            self.tally.remove(previous)
+        self.answers[user_id] = stored
+        self.tally.add(stored)
 
 
 def question_state(question: QuestionRow) -> dict[str, Any]:
@@ -73,4 +94,12 @@ def question_state(question: QuestionRow) -> dict[str, Any]:
 
 
 def question_from_state(state: dict[str, Any]) -> QuestionRow:
-    return QuestionRow(**{**state, "choices": tuple(state["choices"])})
+    correct = state["correct"]
+    return QuestionRow(
+        **{
+            **state,
+            "choices": tuple(state["choices"]),
+            "correct": tuple(correct) if isinstance(correct, list) else correct,
+            "hidden": tuple(state["hidden"]),
+        }
+    )

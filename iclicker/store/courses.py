@@ -1,11 +1,13 @@
 """Courses and their rosters."""
 
 import json
+from typing import Any
 
 import attrs
 
 from iclicker.store.db import Database
 from iclicker.store.engine import Txn
+from iclicker.store.lectures import decode_correct
 from iclicker.store.users import username_key
 
 
@@ -207,7 +209,7 @@ def gradebook_page_txn(
         "   WHERE an.user_id = u.id AND l.course_id = r.course_id),"
         " (SELECT count(*) FROM answers an JOIN questions q ON q.id = an.question_id"
         "   JOIN lectures l ON l.id = q.lecture_id"
-        "   WHERE an.user_id = u.id AND l.course_id = r.course_id AND an.choice = q.correct)"
+        "   WHERE an.user_id = u.id AND l.course_id = r.course_id AND an.correct = 1)"
         " FROM roster r LEFT JOIN users u ON u.username_key = r.username_key"
         " WHERE r.course_id = ? AND r.username_key > ? ORDER BY r.username_key LIMIT ?",
         (course_id, after, limit),
@@ -221,8 +223,13 @@ class RecordQuestion:
     text: str
     choices: tuple[str, ...]
     status: str
-    correct: str | None
+    correct: Any
+    """As ``QuestionRow.correct``."""
     my_answer: str | None
+    """Stored form; empty once an anonymous question closed."""
+    kind: str = "single"
+    anonymous: bool = False
+    my_answer_correct: bool | None = None
 
 
 @attrs.frozen
@@ -258,16 +265,36 @@ def student_record_txn(
     )
     lectures = txn.fetchall()
     txn.execute(
-        "SELECT q.lecture_id, q.text, q.choices, q.status, q.correct, an.choice"
+        "SELECT q.lecture_id, q.text, q.choices, q.status, q.correct, an.choice,"
+        " q.kind, q.anonymous, an.correct"
         " FROM questions q JOIN lectures l ON l.id = q.lecture_id"
         " LEFT JOIN answers an ON an.question_id = q.id AND an.user_id = ?"
         " WHERE l.course_id = ? ORDER BY q.id",
         (user_id, course_id),
     )
     questions: dict[int, list[RecordQuestion]] = {}
-    for lecture_id, text, choices, status, correct, choice in txn.fetchall():
+    for (
+        lecture_id,
+        text,
+        choices,
+        status,
+        correct,
+        choice,
+        kind,
+        anonymous,
+        right,
+    ) in txn.fetchall():
         questions.setdefault(lecture_id, []).append(
-            RecordQuestion(text, tuple(json.loads(choices)), status, correct, choice)
+            RecordQuestion(
+                text,
+                tuple(json.loads(choices)),
+                status,
+                decode_correct(kind, correct),
+                choice,
+                kind,
+                bool(anonymous),
+                None if right is None else bool(right),
+            )
         )
     return [
         RecordLecture(row[0], row[1], row[2], bool(row[3]), tuple(questions.get(row[0], ())))

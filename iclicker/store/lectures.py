@@ -1,6 +1,8 @@
 """Lectures, questions and answers."""
 
 import json
+from collections.abc import Callable
+from typing import Any
 
 import attrs
 
@@ -17,6 +19,22 @@ class LectureRow:
     status: str
     created_at: float
     course_id: int | None = None
+    anonymous: bool = False
+    """Every question asked in it is anonymous."""
+
+
+@attrs.frozen
+class NewQuestion:
+    """A question as checked by the domain, to be asked."""
+
+    text: str
+    choices: tuple[str, ...]
+    correct: Any
+    kind: str = "single"
+    tolerance: dict | None = None
+    anonymous: bool = False
+    timer: int | None = None
+    """Seconds until the question closes itself."""
 
 
 @attrs.frozen
@@ -25,10 +43,19 @@ class QuestionRow:
     lecture_id: int
     text: str
     choices: tuple[str, ...]
-    correct: str | None
+    correct: Any
+    """single: the choice or None; multiple: a tuple of choices or None; numeric: a float
+    or None; text: a tuple of accepted answers."""
     status: str
     revealed: bool = False
     """The instructor has shown the correct answer on the projector."""
+    kind: str = "single"
+    tolerance: dict | None = None
+    anonymous: bool = False
+    deadline: float | None = None
+    """When an open timed question closes itself (epoch seconds)."""
+    hidden: tuple[str, ...] = ()
+    """Text answers the instructor hid from the projected results."""
 
 
 @attrs.frozen
@@ -36,20 +63,26 @@ class Answer:
     question_id: int
     user_id: int
     choice: str
+    """The answer as stored, whatever the question's kind (see ``question_kinds``)."""
     answered_at: float
+    correct: bool | None = None
 
 
 @attrs.frozen
 class ResponseRow:
-    """One student's final answer to one question, for the responses export."""
+    """One student's final answer to one question, for the responses export.
+
+    Anonymous questions' rows have no username, display name or time.
+    """
 
     username: str
     display_name: str
     question_id: int
     question: str
+    kind: str
     choice: str
-    correct: str | None
-    answered_at: float
+    correct: bool | None
+    answered_at: float | None
 
 
 @attrs.frozen
@@ -68,13 +101,48 @@ class LectureNotOpen(Exception):
     """The lecture ended before this change reached the database."""
 
 
-_LECTURE_COLUMNS = "id, owner_id, title, join_code, status, created_at, course_id"
-_QUESTION_COLUMNS = "id, lecture_id, text, choices, correct, status, revealed_at IS NOT NULL"
+_LECTURE_COLUMNS = "id, owner_id, title, join_code, status, created_at, course_id, anonymous"
+_QUESTION_COLUMNS = (
+    "id, lecture_id, text, choices, correct, status, revealed_at IS NOT NULL,"
+    " kind, tolerance, anonymous, deadline, hidden"
+)
+
+
+def _lecture(row: tuple) -> LectureRow:
+    return LectureRow(*row[:7], anonymous=bool(row[7]))
+
+
+def _encode_correct(kind: str, correct: Any) -> str | None:
+    """A single choice is kept as its text (as before kinds); the other kinds as JSON."""
+    if kind == "single" or correct is None:
+        return correct
+    return json.dumps(list(correct) if isinstance(correct, tuple) else correct)
+
+
+def decode_correct(kind: str, stored: str | None) -> Any:
+    if kind == "single":
+        return stored
+    value = None if stored is None else json.loads(stored)
+    if kind == "numeric":
+        return value
+    return tuple(value) if value is not None else (() if kind == "text" else None)
 
 
 def _question(row: tuple) -> QuestionRow:
+    kind = row[7]
     return QuestionRow(
-        row[0], row[1], row[2], tuple(json.loads(row[3])), row[4], row[5], bool(row[6])
+        row[0],
+        row[1],
+        row[2],
+        tuple(json.loads(row[3])),
+        decode_correct(kind, row[4]),
+        row[5],
+        bool(row[6]),
+        kind=kind,
+        tolerance=json.loads(row[8]) if row[8] else None,
+        anonymous=bool(row[9]),
+        deadline=row[10],
+        hidden=tuple(json.loads(row[11])),
     )
 
 
@@ -85,28 +153,32 @@ def create_lecture_txn(
     join_code: str,
     now: float,
     course_id: int | None = None,
+    anonymous: bool = False,
 ) -> LectureRow:
     try:
         txn.execute(
-            "INSERT INTO lectures (owner_id, title, join_code, status, created_at, course_id)"
-            " VALUES (?, ?, ?, 'open', ?, ?) RETURNING id",
-            (owner_id, title, join_code, now, course_id),
+            "INSERT INTO lectures"
+            " (owner_id, title, join_code, status, created_at, course_id, anonymous)"
+            " VALUES (?, ?, ?, 'open', ?, ?, ?) RETURNING id",
+            (owner_id, title, join_code, now, course_id, anonymous),
         )
     except UniqueViolation as error:
         raise JoinCodeTaken(join_code) from error
-    return LectureRow(txn.inserted_id(), owner_id, title, join_code, "open", now, course_id)
+    return LectureRow(
+        txn.inserted_id(), owner_id, title, join_code, "open", now, course_id, anonymous
+    )
 
 
 def lecture_txn(txn: Txn, lecture_id: int) -> LectureRow | None:
     txn.execute(f"SELECT {_LECTURE_COLUMNS} FROM lectures WHERE id = ?", (lecture_id,))
     row = txn.fetchone()
-    return LectureRow(*row) if row else None
+    return _lecture(row) if row else None
 
 
 def lecture_by_code_txn(txn: Txn, join_code: str) -> LectureRow | None:
     txn.execute(f"SELECT {_LECTURE_COLUMNS} FROM lectures WHERE join_code = ?", (join_code,))
     row = txn.fetchone()
-    return LectureRow(*row) if row else None
+    return _lecture(row) if row else None
 
 
 def lectures_of_txn(txn: Txn, owner_id: int | None) -> list[LectureRow]:
@@ -118,7 +190,7 @@ def lectures_of_txn(txn: Txn, owner_id: int | None) -> list[LectureRow]:
             f"SELECT {_LECTURE_COLUMNS} FROM lectures WHERE owner_id = ? ORDER BY id DESC",
             (owner_id,),
         )
-    return [LectureRow(*row) for row in txn.fetchall()]
+    return [_lecture(row) for row in txn.fetchall()]
 
 
 def open_question_txn(txn: Txn, lecture_id: int) -> QuestionRow | None:
@@ -145,7 +217,7 @@ def questions_of_txn(txn: Txn, lecture_id: int) -> list[QuestionRow]:
 
 
 def answers_of_txn(txn: Txn, question_id: int) -> dict[int, str]:
-    """user id -> final choice for one question."""
+    """user id -> final answer (stored form) for one open question."""
     txn.execute("SELECT user_id, choice FROM answers WHERE question_id = ?", (question_id,))
     return dict(txn.fetchall())
 
@@ -159,6 +231,8 @@ class LiveState:
     answers: dict[int, str]
     last_closed: "ClosedQuestion | None"
     """The latest question, when it is closed: what the projector shows between questions."""
+    expired: "ClosedQuestion | None" = None
+    """The open question whose timer ran out while no process watched it, closed by the load."""
 
 
 def _latest_closed_txn(txn: Txn, lecture_id: int) -> "ClosedQuestion | None":
@@ -173,20 +247,36 @@ def _latest_closed_txn(txn: Txn, lecture_id: int) -> "ClosedQuestion | None":
     return ClosedQuestion(question, counts_txn(txn, question.id))
 
 
-def live_state_txn(txn: Txn, lecture_id: int) -> LiveState | None:
-    """The lecture with its open question and that question's answers; None once ended."""
+def live_state_txn(txn: Txn, lecture_id: int, now: float) -> LiveState | None:
+    """The lecture with its open question and that question's answers; None once ended.
+
+    An open question whose deadline has passed is closed here first, so that
+    a server restarted after a timer ran out never shows it open.
+    """
     lecture = lecture_txn(txn, lecture_id)
     if lecture is None or lecture.status != "open":
         return None
     question = open_question_txn(txn, lecture_id)
+    expired = None
+    if question is not None and question.deadline is not None and question.deadline <= now:
+        expired = close_question_txn(txn, question, now)
+        question = None
     answers = answers_of_txn(txn, question.id) if question else {}
     last_closed = None if question else _latest_closed_txn(txn, lecture_id)
-    return LiveState(lecture, question, answers, last_closed)
+    return LiveState(lecture, question, answers, last_closed, expired)
+
+
+_ALL_ANSWERS = (
+    "SELECT question_id, choice FROM answers WHERE choice <> ''"
+    " UNION ALL SELECT question_id, choice FROM anonymous_answers"
+)
+"""Every recorded answer, with or without its student (an anonymous question once closed)."""
 
 
 def counts_txn(txn: Txn, question_id: int) -> dict[str, int]:
+    """stored answer -> how many gave it."""
     txn.execute(
-        "SELECT choice, count(*) FROM answers WHERE question_id = ? GROUP BY choice",
+        f"SELECT choice, count(*) FROM ({_ALL_ANSWERS}) AS a WHERE question_id = ? GROUP BY choice",
         (question_id,),
     )
     return dict(txn.fetchall())
@@ -195,7 +285,7 @@ def counts_txn(txn: Txn, question_id: int) -> dict[str, int]:
 def question_counts_txn(txn: Txn, lecture_id: int) -> dict[int, dict[str, int]]:
     """question id -> counts, for every question of a lecture that has answers."""
     txn.execute(
-        "SELECT a.question_id, a.choice, count(*) FROM answers a"
+        f"SELECT a.question_id, a.choice, count(*) FROM ({_ALL_ANSWERS}) AS a"
         " JOIN questions q ON q.id = a.question_id WHERE q.lecture_id = ?"
         " GROUP BY a.question_id, a.choice",
         (lecture_id,),
@@ -206,20 +296,40 @@ def question_counts_txn(txn: Txn, lecture_id: int) -> dict[int, dict[str, int]]:
     return results
 
 
-def close_question_txn(txn: Txn, question: QuestionRow, now: float) -> ClosedQuestion | None:
+def close_question_txn(
+    txn: Txn, question: QuestionRow, now: float, due: bool = False
+) -> ClosedQuestion | None:
     """Close an open question and count its answers; None if it was not open.
 
-    Answers are written only while their question is open, so the counts
-    taken here are final.
+    With ``due``, only if its deadline has passed (a timer firing in one
+    process while another just added time closes nothing). Answers are
+    written only while their question is open, so the counts taken here are
+    final. An anonymous question's answers lose their students here: moved,
+    in random order, to ``anonymous_answers``; the students keep a
+    participation row with an empty answer.
     """
+    condition = " AND deadline IS NOT NULL AND deadline <= ?" if due else ""
     txn.execute(
-        "UPDATE questions SET status = 'closed', closed_at = ? WHERE id = ? AND status = 'open'",
-        (now, question.id),
+        "UPDATE questions SET status = 'closed', closed_at = ?"
+        f" WHERE id = ? AND status = 'open'{condition}",
+        (now, question.id, now) if due else (now, question.id),
     )
     if txn.rowcount != 1:
         return None
     closed = attrs.evolve(question, status="closed")
-    return ClosedQuestion(closed, counts_txn(txn, question.id))
+    counts = counts_txn(txn, question.id)
+    if question.anonymous:
+        txn.execute(
+            "INSERT INTO anonymous_answers (question_id, choice, correct)"
+            " SELECT question_id, choice, correct FROM answers WHERE question_id = ?"
+            " ORDER BY random()",
+            (question.id,),
+        )
+        txn.execute(
+            "UPDATE answers SET choice = '', correct = NULL WHERE question_id = ?",
+            (question.id,),
+        )
+    return ClosedQuestion(closed, counts)
 
 
 def _close_open_question_txn(txn: Txn, lecture_id: int, now: float) -> ClosedQuestion | None:
@@ -228,33 +338,100 @@ def _close_open_question_txn(txn: Txn, lecture_id: int, now: float) -> ClosedQue
 
 
 def ask_txn(
-    txn: Txn,
-    lecture_id: int,
-    text: str,
-    choices: tuple[str, ...],
-    correct: str | None,
-    now: float,
+    txn: Txn, lecture_id: int, new: NewQuestion, now: float
 ) -> tuple[ClosedQuestion | None, QuestionRow]:
     """Close the lecture's open question (returned first, if any) and open a new one.
 
     The lecture must still be open in this very transaction: an ``end``
     committed after the caller's own check must not leave an open question
-    in an ended lecture.
+    in an ended lecture. A question in an anonymous lecture is anonymous.
     """
     # Locked (PostgreSQL) so that asks and ends of one lecture, from any process, take turns.
     txn.execute(
-        "SELECT status FROM lectures WHERE id = ?" + txn.engine.lock_for_update, (lecture_id,)
+        "SELECT status, anonymous FROM lectures WHERE id = ?" + txn.engine.lock_for_update,
+        (lecture_id,),
     )
     row = txn.fetchone()
     if row is None or row[0] != "open":
         raise LectureNotOpen(lecture_id)
     previous = _close_open_question_txn(txn, lecture_id, now)
+    anonymous = new.anonymous or bool(row[1])
+    deadline = None if new.timer is None else now + new.timer
     txn.execute(
-        "INSERT INTO questions (lecture_id, text, choices, correct, status, opened_at)"
-        " VALUES (?, ?, ?, ?, 'open', ?) RETURNING id",
-        (lecture_id, text, json.dumps(choices), correct, now),
+        "INSERT INTO questions (lecture_id, text, choices, correct, status, opened_at,"
+        " kind, tolerance, anonymous, deadline)"
+        " VALUES (?, ?, ?, ?, 'open', ?, ?, ?, ?, ?) RETURNING id",
+        (
+            lecture_id,
+            new.text,
+            json.dumps(new.choices),
+            _encode_correct(new.kind, new.correct),
+            now,
+            new.kind,
+            json.dumps(new.tolerance) if new.tolerance else None,
+            anonymous,
+            deadline,
+        ),
     )
-    return previous, QuestionRow(txn.inserted_id(), lecture_id, text, choices, correct, "open")
+    question = QuestionRow(
+        txn.inserted_id(),
+        lecture_id,
+        new.text,
+        new.choices,
+        new.correct,
+        "open",
+        kind=new.kind,
+        tolerance=new.tolerance,
+        anonymous=anonymous,
+        deadline=deadline,
+    )
+    return previous, question
+
+
+def add_time_txn(txn: Txn, question_id: int, seconds: float, now: float) -> float | None:
+    """Give an open question ``seconds`` more (from now, if it had no timer or ran out);
+    the new deadline, or None if the question is not open."""
+    txn.execute(
+        "UPDATE questions SET deadline ="
+        " (CASE WHEN deadline IS NULL OR deadline < ? THEN ? ELSE deadline END) + ?"
+        " WHERE id = ? AND status = 'open' RETURNING deadline",
+        (now, now, seconds, question_id),
+    )
+    row = txn.fetchone()
+    return row[0] if row else None
+
+
+def mark_answers_txn(
+    txn: Txn,
+    question: QuestionRow,
+    accepted: tuple[str, ...],
+    hidden: tuple[str, ...],
+    judge: Callable[[str], bool | None],
+) -> None:
+    """Store a text question's accepted and hidden answers, and judge its answers again."""
+    txn.execute(
+        "UPDATE questions SET correct = ?, hidden = ? WHERE id = ?",
+        (_encode_correct(question.kind, accepted), json.dumps(hidden), question.id),
+    )
+    for table in ("answers", "anonymous_answers"):
+        txn.execute(
+            f"SELECT DISTINCT choice FROM {table} WHERE question_id = ? AND choice <> ''",
+            (question.id,),
+        )
+        txn.executemany(
+            f"UPDATE {table} SET correct = ? WHERE question_id = ? AND choice = ?",
+            [(judge(choice), question.id, choice) for (choice,) in txn.fetchall()],
+        )
+
+
+def overdue_questions_txn(txn: Txn, now: float) -> list[QuestionRow]:
+    """Open questions whose timers ran out (while no process was running, say)."""
+    txn.execute(
+        f"SELECT {_QUESTION_COLUMNS} FROM questions"
+        " WHERE status = 'open' AND deadline IS NOT NULL AND deadline <= ?",
+        (now,),
+    )
+    return [_question(row) for row in txn.fetchall()]
 
 
 def reveal_txn(txn: Txn, question_id: int, now: float) -> None:
@@ -285,23 +462,32 @@ def store_answers_txn(txn: Txn, answers: list[Answer]) -> list[bool]:
     may have been committed between an answer's arrival and its batch; on
     PostgreSQL the rows are share-locked, so a close committed by another
     process waits for this batch (and counts it) or comes first (and this
-    batch sees the question closed).
+    batch sees the question closed). An answer given after its question's
+    deadline is refused even if the timer has not closed the question yet.
     """
     question_ids = sorted({answer.question_id for answer in answers})
     placeholders = ",".join("?" * len(question_ids))
     txn.execute(
-        f"SELECT id FROM questions WHERE status = 'open' AND id IN ({placeholders})"
+        f"SELECT id, deadline FROM questions WHERE status = 'open' AND id IN ({placeholders})"
         + txn.engine.lock_for_share,
         question_ids,
     )
-    open_ids = {row[0] for row in txn.fetchall()}
-    accepted = [answer.question_id in open_ids for answer in answers]
+    deadlines = dict(txn.fetchall())
+    accepted = [
+        answer.question_id in deadlines
+        and (
+            deadlines[answer.question_id] is None
+            or answer.answered_at < deadlines[answer.question_id]
+        )
+        for answer in answers
+    ]
     txn.executemany(
-        "INSERT INTO answers (question_id, user_id, choice, answered_at) VALUES (?, ?, ?, ?)"
-        " ON CONFLICT (question_id, user_id) DO UPDATE SET"
-        " choice = excluded.choice, answered_at = excluded.answered_at",
+        "INSERT INTO answers (question_id, user_id, choice, answered_at, correct)"
+        " VALUES (?, ?, ?, ?, ?)"
+        " ON CONFLICT (question_id, user_id) DO UPDATE SET choice = excluded.choice,"
+        " answered_at = excluded.answered_at, correct = excluded.correct",
         [
-            (answer.question_id, answer.user_id, answer.choice, answer.answered_at)
+            (answer.question_id, answer.user_id, answer.choice, answer.answered_at, answer.correct)
             for answer, ok in zip(answers, accepted, strict=True)
             if ok
         ],
@@ -310,14 +496,27 @@ def store_answers_txn(txn: Txn, answers: list[Answer]) -> list[bool]:
 
 
 def responses_txn(txn: Txn, lecture_id: int) -> list[ResponseRow]:
+    """Final answers by question, then username; anonymous questions' answers without
+    their students, by answer."""
     txn.execute(
-        "SELECT u.username, u.display_name, q.id, q.text, a.choice, q.correct, a.answered_at"
+        "SELECT u.username, u.display_name, q.id, q.text, q.kind, a.choice, a.correct,"
+        " a.answered_at, u.username_key AS sort_key"
         " FROM answers a JOIN questions q ON q.id = a.question_id"
         " JOIN users u ON u.id = a.user_id"
-        " WHERE q.lecture_id = ? ORDER BY q.id, u.username_key, u.id",
-        (lecture_id,),
+        " WHERE q.lecture_id = ? AND q.anonymous = 0"
+        " UNION ALL SELECT '', '', q.id, q.text, q.kind, a.choice, a.correct, NULL, ''"
+        " FROM answers a JOIN questions q ON q.id = a.question_id"
+        " WHERE q.lecture_id = ? AND q.anonymous = 1 AND a.choice <> ''"
+        " UNION ALL SELECT '', '', q.id, q.text, q.kind, a.choice, a.correct, NULL, ''"
+        " FROM anonymous_answers a JOIN questions q ON q.id = a.question_id"
+        " WHERE q.lecture_id = ?"
+        " ORDER BY 3, 9, 6",
+        (lecture_id, lecture_id, lecture_id),
     )
-    return [ResponseRow(*row) for row in txn.fetchall()]
+    return [
+        ResponseRow(*row[:6], None if row[6] is None else bool(row[6]), row[7])
+        for row in txn.fetchall()
+    ]
 
 
 def record_attendance_txn(txn: Txn, joins: list[tuple[int, int, float]]) -> list[None]:
@@ -347,10 +546,16 @@ class LectureStore:
         self._database = database
 
     async def create(
-        self, owner_id: int, title: str, join_code: str, now: float, course_id: int | None
+        self,
+        owner_id: int,
+        title: str,
+        join_code: str,
+        now: float,
+        course_id: int | None,
+        anonymous: bool = False,
     ) -> LectureRow:
         return await self._database.run(
-            create_lecture_txn, owner_id, title, join_code, now, course_id
+            create_lecture_txn, owner_id, title, join_code, now, course_id, anonymous
         )
 
     async def get(self, lecture_id: int) -> LectureRow | None:
@@ -368,24 +573,36 @@ class LectureStore:
     async def questions(self, lecture_id: int) -> list[QuestionRow]:
         return await self._database.run(questions_of_txn, lecture_id)
 
-    async def live_state(self, lecture_id: int) -> LiveState | None:
-        return await self._database.run(live_state_txn, lecture_id)
+    async def live_state(self, lecture_id: int, now: float) -> LiveState | None:
+        return await self._database.run(live_state_txn, lecture_id, now)
 
     async def question_counts(self, lecture_id: int) -> dict[int, dict[str, int]]:
         return await self._database.run(question_counts_txn, lecture_id)
 
     async def ask(
-        self,
-        lecture_id: int,
-        text: str,
-        choices: tuple[str, ...],
-        correct: str | None,
-        now: float,
+        self, lecture_id: int, new: NewQuestion, now: float
     ) -> tuple[ClosedQuestion | None, QuestionRow]:
-        return await self._database.run(ask_txn, lecture_id, text, choices, correct, now)
+        return await self._database.run(ask_txn, lecture_id, new, now)
 
-    async def close_question(self, question: QuestionRow, now: float) -> ClosedQuestion | None:
-        return await self._database.run(close_question_txn, question, now)
+    async def close_question(
+        self, question: QuestionRow, now: float, due: bool = False
+    ) -> ClosedQuestion | None:
+        return await self._database.run(close_question_txn, question, now, due)
+
+    async def add_time(self, question_id: int, seconds: float, now: float) -> float | None:
+        return await self._database.run(add_time_txn, question_id, seconds, now)
+
+    async def mark_answers(
+        self,
+        question: QuestionRow,
+        accepted: tuple[str, ...],
+        hidden: tuple[str, ...],
+        judge: Callable[[str], bool | None],
+    ) -> None:
+        await self._database.run(mark_answers_txn, question, accepted, hidden, judge)
+
+    async def overdue_questions(self, now: float) -> list[QuestionRow]:
+        return await self._database.read(overdue_questions_txn, now)
 
     async def reveal(self, question_id: int, now: float) -> None:
         await self._database.run(reveal_txn, question_id, now)

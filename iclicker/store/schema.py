@@ -182,6 +182,32 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE UNIQUE INDEX conversation_client_ids ON messages(conversation_id, author_id, client_id)
         WHERE conversation_id IS NOT NULL AND client_id IS NOT NULL;
     """,
+    # 9: question kinds, timers and anonymous polls. ``correct`` holds JSON for the kinds
+    # other than single; answers carry whether they are right (kept up when a text
+    # question's accepted answers change); an anonymous question's answers are moved
+    # to anonymous_answers, without their students, when it closes.
+    """
+    ALTER TABLE questions ADD COLUMN kind TEXT NOT NULL DEFAULT 'single'
+        CHECK (kind IN ('single', 'multiple', 'numeric', 'text'));
+    ALTER TABLE questions ADD COLUMN tolerance TEXT;
+    ALTER TABLE questions ADD COLUMN anonymous INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE questions ADD COLUMN deadline REAL;
+    ALTER TABLE questions ADD COLUMN hidden TEXT NOT NULL DEFAULT '[]';
+    CREATE INDEX questions_timed ON questions(deadline)
+        WHERE status = 'open' AND deadline IS NOT NULL;
+    ALTER TABLE lectures ADD COLUMN anonymous INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE answers ADD COLUMN correct INTEGER;
+    UPDATE answers SET correct = (
+        SELECT CASE WHEN q.correct IS NULL THEN NULL
+                    WHEN q.correct = answers.choice THEN 1 ELSE 0 END
+        FROM questions q WHERE q.id = answers.question_id);
+    CREATE TABLE anonymous_answers (
+        question_id INTEGER NOT NULL REFERENCES questions(id) ON DELETE CASCADE,
+        choice TEXT NOT NULL,
+        correct INTEGER
+    );
+    CREATE INDEX anonymous_answers_by_question ON anonymous_answers(question_id);
+    """,
 )
 
 

@@ -7,6 +7,7 @@ from iclicker.auth.sessions import Sessions
 from iclicker.domain.accounts import User
 from iclicker.domain.courses import Courses, check_course_name
 from iclicker.domain.lecture_values import iso_time
+from iclicker.domain.question_kinds import answer_text, correct_json, correct_text, wire_answer
 from iclicker.domain.spreadsheets import MAX_FILE_BYTES
 from iclicker.store.courses import BankQuestion, CourseRow, RecordLecture, RecordQuestion
 from iclicker.web.cookies import authenticated_user, json_write
@@ -27,18 +28,25 @@ def record_json(course: CourseRow, lectures: list[RecordLecture]) -> dict:
     def question(q: RecordQuestion) -> dict:
         closed = q.status == "closed"
         result = None
-        if closed and q.correct is not None:
+        if q.anonymous:
+            result = "anonymous" if q.my_answer is not None else None
+        elif closed and q.correct not in (None, ()):
             result = (
                 "unanswered"
                 if q.my_answer is None
-                else ("correct" if q.my_answer == q.correct else "wrong")
+                else ("correct" if q.my_answer_correct else "wrong")
             )
+        shown = q.my_answer is not None and q.my_answer != ""
         return {
             "text": q.text,
+            "kind": q.kind,
             "choices": list(q.choices),
             "status": q.status,
-            "my_answer": q.my_answer,
-            "correct": q.correct if closed else None,
+            "anonymous": q.anonymous,
+            "my_answer": wire_answer(q.kind, q.my_answer) if shown else None,
+            "my_answer_text": answer_text(q.kind, q.my_answer) if shown else None,
+            "correct": correct_json(q.kind, q.correct) if closed else None,
+            "correct_text": correct_text(q.kind, q.correct) if closed else None,
             "result": result,
         }
 

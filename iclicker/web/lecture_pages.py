@@ -42,7 +42,10 @@ class LecturePages:
                 int(course) if course.isascii() and course.isdigit() and len(course) < 19 else 0
             )
         lecture = await self._lectures.create(
-            user, check_title(form_value(request, "title") or ""), course
+            user,
+            check_title(form_value(request, "title") or ""),
+            course,
+            anonymous=form_value(request, "anonymous") == "true",
         )
         return redirect(request, f"/lectures/{lecture.id}")
 

@@ -7,11 +7,11 @@ from iclicker.auth.sessions import Sessions
 from iclicker.domain.accounts import User
 from iclicker.domain.exports import responses_csv
 from iclicker.domain.lecture_values import (
-    check_question,
+    check_new_question,
     check_title,
-    full_counts,
     lecture_json,
     question_json,
+    results_json,
 )
 from iclicker.domain.lectures import Lectures
 from iclicker.web.cookies import authenticated_user, json_write
@@ -39,6 +39,8 @@ class LecturesApi:
         add_route(app, f"{LECTURE}/questions", self.results, ["GET"])
         add_route(app, f"{LECTURE}/questions/<id:question_id>/close", self.close, ["POST"])
         add_route(app, f"{LECTURE}/questions/<id:question_id>/reveal", self.reveal, ["POST"])
+        add_route(app, f"{LECTURE}/questions/<id:question_id>/time", self.add_time, ["POST"])
+        add_route(app, f"{LECTURE}/questions/<id:question_id>/marks", self.mark, ["POST"])
         add_route(app, f"{LECTURE}/end", self.end, ["POST"])
         add_route(app, f"{LECTURE}/responses.csv", self.responses, ["GET"])
         add_route(app, f"{LECTURE}/attendance", self.attendance, ["GET"])
@@ -53,7 +55,8 @@ class LecturesApi:
         user, body = await self._writer(request)
         title = check_title(field(body, "title", str))
         course_id = field(body, "course_id", int, required=False)
-        lecture = await self._lectures.create(user, title, course_id)
+        anonymous = field(body, "anonymous", bool, required=False) or False
+        lecture = await self._lectures.create(user, title, course_id, anonymous)
         return json_response(request, 201, {"lecture": lecture_json(lecture)})
 
     async def list(self, request: Request) -> bytes:
@@ -69,20 +72,19 @@ class LecturesApi:
             200,
             {
                 "lecture": lecture_json(lecture),
-                "question": question_json(question, with_correct=True) if question else None,
+                "question": (
+                    question_json(question, True, self._lectures.now()) if question else None
+                ),
                 "present": present,
             },
         )
 
     async def ask(self, request: Request, lecture_id: int) -> bytes:
         user, body = await self._writer(request)
-        text, choices, correct = check_question(
-            field(body, "text", str),
-            field(body, "choices", list),
-            field(body, "correct", str, required=False),
+        question = await self._lectures.ask(user, lecture_id, check_new_question(body))
+        return json_response(
+            request, 201, {"question": question_json(question, True, self._lectures.now())}
         )
-        question = await self._lectures.ask(user, lecture_id, text, choices, correct)
-        return json_response(request, 201, {"question": question_json(question, with_correct=True)})
 
     async def results(self, request: Request, lecture_id: int) -> bytes:
         """Every question of the lecture with its counts: the past-lectures view."""
@@ -93,8 +95,8 @@ class LecturesApi:
             200,
             {
                 "questions": [
-                    {**question_json(question, with_correct=True), "counts": counts}
-                    for question, counts in results
+                    {**question_json(question, with_correct=True), **results}
+                    for question, results in results
                 ]
             },
         )
@@ -107,9 +109,30 @@ class LecturesApi:
             200,
             {
                 "question": question_json(closed.question, with_correct=True),
-                "counts": full_counts(closed.question, closed.counts),
+                **results_json(closed.question, closed.counts),
             },
         )
+
+    async def add_time(self, request: Request, lecture_id: int, question_id: int) -> bytes:
+        user, body = await self._writer(request)
+        seconds = field(body, "seconds", int)
+        question = await self._lectures.add_time(user, lecture_id, question_id, seconds)
+        return json_response(
+            request, 200, {"question": question_json(question, True, self._lectures.now())}
+        )
+
+    async def mark(self, request: Request, lecture_id: int, question_id: int) -> bytes:
+        """Accept or hide one text answer (or take either back)."""
+        user, body = await self._writer(request)
+        question = await self._lectures.mark_answer(
+            user,
+            lecture_id,
+            question_id,
+            field(body, "answer", str),
+            field(body, "accepted", bool, required=False),
+            field(body, "hidden", bool, required=False),
+        )
+        return json_response(request, 200, {"question": question_json(question, True)})
 
     async def reveal(self, request: Request, lecture_id: int, question_id: int) -> bytes:
         user, _ = await self._writer(request)

@@ -12,7 +12,9 @@ class LectureSocket(AppSocket):
     """A student or instructor in one open lecture; ``factory.domain`` is ``Lectures``."""
 
     path_prefix = "/ws/lectures/"
-    client_messages = {"answer": {"question_id": int, "choice": str}}
+    client_messages = {"answer": {"question_id": int, "choice": str | list | int | float}}
+    """``choice`` is a choice, a list of choices, a number or a text, as the question's kind
+    asks; the domain checks which."""
 
     _lecture_id: int | None = None
     _role: str = "student"
@@ -44,7 +46,7 @@ class LectureSocket(AppSocket):
             return None
         self._live = live
         lectures.connected(live, self.user.id, self._role)
-        return live.hello(self.user.id, self._role)
+        return live.hello(self.user.id, self._role, self.factory.context.clock.seconds())
 
     def closed(self) -> None:
         live, self._live = self._live, None
@@ -57,6 +59,8 @@ class LectureSocket(AppSocket):
         live = self._live
         if live is None:
             return
-        question_id, choice = message["question_id"], message["choice"]
-        await self.factory.domain.answer(live, self.user.id, question_id, choice)
-        self.send({"type": "answer_ack", "question_id": question_id, "choice": choice})
+        question_id = message["question_id"]
+        recorded = await self.factory.domain.answer(
+            live, self.user.id, question_id, message["choice"]
+        )
+        self.send({"type": "answer_ack", "question_id": question_id, "choice": recorded})

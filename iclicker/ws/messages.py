@@ -41,7 +41,10 @@ def prepared_frame(message: dict[str, Any]) -> bytes:
 
 
 def _type_name(expected: type | UnionType) -> str:
-    return "str" if expected == str | None else expected.__name__
+    if isinstance(expected, UnionType):
+        names = [kind.__name__ for kind in expected.__args__ if kind is not type(None)]
+        return " or ".join(names)
+    return expected.__name__
 
 
 def decode(payload: bytes, is_binary: bool, messages: dict[str, MessageFields]) -> dict[str, Any]:
