@@ -16,6 +16,9 @@ CPU use while everyone sits connected and idle.
     python bench/lecture_load.py --spawn --processes 2 --students 1000 --students-on others
     # on PostgreSQL (an empty database of yours):
     python bench/lecture_load.py --spawn --spawn-db postgresql://USER@HOST/NAME
+    # a round of each question kind in turn (medians per kind; the instructor's socket
+    # counts its tallies, to show the word cloud is recomputed at most ten times a second):
+    python bench/lecture_load.py --spawn --rounds 8 --kinds single,multiple,numeric,text
 
 Students are plain WebSocket clients written for this script (handshake and
 framing by hand) so that the load generator's own cost stays small next to
@@ -144,6 +147,8 @@ class Bench:
         self.ack_samples: list[float] = []
         """Every answer's acknowledgement time (ms) since the caller last cleared it."""
         self.times: dict[str, list[float]] = {}
+        self.tallies: list[float] = []
+        """When the instructor's socket got each tally."""
 
     def client(self) -> HTTPClient:
         return HTTPClient(Agent(reactor, pool=self.pool), cookiejar=CookieJar())
@@ -196,11 +201,24 @@ class Bench:
         return done
 
     def frame(self, student: Student, payload: bytes, now: float) -> None:
-        """A text frame from the server."""
+        """A text frame from the server.
+
+        Results of a closed question (a word cloud, a histogram) are not
+        parsed unless waited for: a thousand clients in this one process
+        parsing them would delay the next frames and be measured as the
+        server's fan-out.
+        """
+        if (
+            payload.startswith(b'{"type":"question_closed"')
+            and "question_closed" not in self.waiting
+        ):
+            return
         self.received(student, json.loads(payload), now)
 
     def received(self, student: Student, message: dict, now: float) -> None:
         kind = message["type"]
+        if kind == "tally":
+            self.tallies.append(now)
         if kind == "hello" and not student.hello.called:
             student.hello.callback(message)
         if kind == "question":
@@ -249,32 +267,40 @@ class Bench:
             self.args.connect_concurrency,
         )
         self.connect_seconds = time.perf_counter() - started
+        prof_cookie = next(c.value for c in self.prof._cookiejar if c.name == "iclicker_session")
+        host, port = self.host.rsplit(":", 1)
+        self.screen = Student(self, path, prof_cookie, self.host)
+        await connectProtocol(TCP4ClientEndpoint(reactor, host, int(port)), self.screen)
+        await self.screen.hello
         # Keep the load generator's own GC pauses out of the measurements.
         gc.collect()
         gc.freeze()
         await task.deferLater(reactor, 2.0)
         self.rss_connected = rss_kib(self.args.server_pid) if self.args.server_pid else None
 
-    async def answer_round(self, number: int) -> dict:
-        """Ask a question, every student answers; fan-out and acknowledgement times in ms."""
+    async def answer_round(self, number: int, kind: str = "single") -> dict:
+        """Ask a question of ``kind``, every student answers; fan-out and acknowledgement
+        times in ms, and the tallies the instructor's screen got meanwhile."""
         n = len(self.students)
-        choices = ["A", "B", "C", "D"]
         received = self.expect("question", n)
         t0 = time.perf_counter()
         response = await self.prof.post(
             self.url + f"/api/lectures/{self.lecture['id']}/questions",
-            json={"text": f"Round {number}: pick one", "choices": choices, "correct": "B"},
+            json={"text": f"Round {number}: a {kind} question", **QUESTIONS[kind]},
         )
         await response.content()
         arrivals = await received
         fanout_ms = [(t - t0) * 1000 for t in arrivals]
         acked = self.expect("answer_ack", n)
+        self.tallies = []
         t1 = time.perf_counter()
         for i, student in enumerate(self.students):
             student.send(
-                {"type": "answer", "question_id": student.question["id"], "choice": choices[i % 4]}
+                {"type": "answer", "question_id": student.question["id"], "choice": ANSWER[kind](i)}
             )
         ack_ms = [(t - t1) * 1000 for t in await acked]
+        await task.deferLater(reactor, 0.3)  # the last tally
+        gaps = [(b - a) * 1000 for a, b in zip(self.tallies, self.tallies[1:])]
         self.ack_samples.extend(ack_ms)
         result = {
             "fanout_p50_ms": percentile(fanout_ms, 0.5),
@@ -282,9 +308,12 @@ class Bench:
             "fanout_max_ms": max(fanout_ms),
             "ack_p99_ms": percentile(ack_ms, 0.99),
             "all_answers_acked_ms": max(ack_ms),
+            "tallies": len(self.tallies),
+            # At most ten a second means no two closer than 100 ms (less a network jitter).
+            "min_tally_gap_ms": min(gaps) if gaps else 0.0,
         }
         print(
-            f"round {number}: " + ", ".join(f"{k}={v:.1f}" for k, v in result.items()),
+            f"round {number} ({kind}): " + ", ".join(f"{k}={v:.1f}" for k, v in result.items()),
             file=sys.stderr,
         )
         await task.deferLater(reactor, 0.5)
@@ -307,7 +336,10 @@ class Bench:
             idle_cpu = cpu_seconds(self.args.server_pid) - before
         cpu_before = [cpu_seconds(pid) for pid in self.args.server_pids]
         started = time.perf_counter()
-        rounds = [await self.answer_round(number) for number in range(self.args.rounds)]
+        kinds = self.args.kinds.split(",")
+        rounds = []
+        for number in range(self.args.rounds):
+            rounds.append(await self.answer_round(number, kinds[number % len(kinds)]))
         elapsed = time.perf_counter() - started
         cpu_in_rounds = [
             cpu_seconds(pid) - cpu for pid, cpu in zip(self.args.server_pids, cpu_before)
@@ -318,6 +350,11 @@ class Bench:
             "connect_all_seconds": round(self.connect_seconds, 3),
             "rounds": rounds,
             "median_round": median_round(rounds),
+            "median_round_by_kind": {
+                kind: median_round(rounds[i :: len(kinds)]) for i, kind in enumerate(kinds)
+            }
+            if len(kinds) > 1
+            else None,
             "processes": len(self.args.server_pids) or None,
             "server_cpu_percent_in_rounds": [
                 round(100 * cpu / elapsed, 1) for cpu in cpu_in_rounds
@@ -337,6 +374,26 @@ class Bench:
                 100 * idle_cpu / self.args.idle_seconds, 2
             )
         return result
+
+
+QUESTIONS = {
+    "single": {"choices": ["A", "B", "C", "D"], "correct": "B"},
+    "multiple": {"kind": "multiple", "choices": ["A", "B", "C", "D"], "correct": ["B", "C"]},
+    "numeric": {"kind": "numeric", "correct": 9.81, "tolerance": {"percent": 1}},
+    "text": {"kind": "text", "correct": ["gravity"]},
+}
+_WORDS = "gravity mass inertia force energy momentum friction weight speed orbit".split()
+ANSWER = {
+    "single": lambda i: "ABCD"[i % 4],
+    "multiple": lambda i: ["ABCD"[i % 4], "ABCD"[(i + 1) % 4]],
+    "numeric": lambda i: round(9 + (i % 50) * 0.05, 2),
+    # About 150 distinct answers of one to three words, as a lecture hall gives.
+    "text": lambda i: (
+        " ".join(_WORDS[(i * k) % len(_WORDS)] for k in range(1, 2 + i % 3))
+        + ("" if i % 7 else f" {i % 150}")
+    ),
+}
+"""Each kind's question and the i-th student's answer to it."""
 
 
 def median_round(rounds: list[dict]) -> dict:
@@ -510,6 +567,11 @@ def main() -> None:
     add_common_arguments(parser, students=1000)
     parser.add_argument(
         "--idle-seconds", type=float, default=5.0, help="how long to watch idle server CPU"
+    )
+    parser.add_argument(
+        "--kinds",
+        default="single",
+        help="question kinds asked in turn, of single,multiple,numeric,text",
     )
     run_scenario(parser.parse_args(), lambda args: Bench(args).run())
 

@@ -156,6 +156,11 @@
   async function refreshResults() {
     const data = await Iclicker.api("GET", `/api/lectures/${lecture.id}/questions`);
     if (!data.questions.length) return;
+    const latest = current && closed && data.questions.find((q) => q.id === current.id);
+    if (latest && latest.answers) {
+      results.answers = latest.answers;
+      showTextAnswers();
+    }
     const list = Iclicker.element("ol", { class: "result-list" });
     for (const q of data.questions) {
       // An open question's results change by the second: they live on the chart above.
@@ -323,8 +328,8 @@
       if (current && message.question_id === current.id) {
         const { type, question_id, correct, tolerance, ...closedResults } = message;
         current.correct = correct;
-        // Students' copy leaves hidden answers out; keep the instructor's marks visible.
-        if (Iclicker.kindOf(current) === "text") closedResults.answers = mergeHidden(closedResults.answers);
+        // The lecture-wide frame has no list of text answers: keep the one on screen.
+        if (Iclicker.kindOf(current) === "text") closedResults.answers = results.answers || [];
         showClosed(current, closedResults);
       }
       refreshResults();
@@ -351,8 +356,4 @@
     },
   });
 
-  function mergeHidden(shown) {
-    const hidden = (results.answers || []).filter((a) => a.hidden);
-    return [...shown, ...hidden];
-  }
 })();

@@ -12,8 +12,8 @@ from iclicker.domain.question_kinds import (
     check_spec,
     check_timer,
     correct_json,
+    for_the_room,
     tally_of,
-    without_hidden,
 )
 from iclicker.domain.text import trim
 from iclicker.store.lectures import LectureRow, NewQuestion, QuestionRow
@@ -100,15 +100,15 @@ def results_json(
     question: QuestionRow, counts: dict[str, int], for_students: bool = False
 ) -> dict[str, Any]:
     """A question's results from its stored answers' counts: ``counts`` per choice (every
-    choice present; empty for numeric and text) and the kind's own fields. Students do not
-    see the answers an instructor hid."""
+    choice present; empty for numeric and text) and the kind's own fields; ``for_students``:
+    what every socket of the lecture gets (no list of text answers)."""
     summary = tally_of(question.kind, question.choices, counts).summary(
         question.hidden, question.correct if question.kind == "text" else ()
     )
     if question.kind != "single":
         # Picks per choice or listed answers are no head count (single's counts are).
         summary["answered"] = sum(counts.values())
-    return without_hidden(summary) if for_students else summary
+    return for_the_room(summary) if for_students else summary
 
 
 def full_counts(question: QuestionRow, counts: dict[str, int]) -> dict[str, int]:

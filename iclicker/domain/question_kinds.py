@@ -405,11 +405,11 @@ def tally_of(kind: str, choices: tuple[str, ...], counts: dict[str, int]) -> Tal
     return tally
 
 
-def without_hidden(summary: dict[str, Any]) -> dict[str, Any]:
-    """A result as students see it: hidden text answers left out."""
-    if "answers" not in summary:
-        return summary
-    return {**summary, "answers": [a for a in summary["answers"] if not a["hidden"]]}
+def for_the_room(summary: dict[str, Any]) -> dict[str, Any]:
+    """A result as the whole lecture gets it: a text question's cloud without its list of
+    answers (hidden ones must not reach students; the instructors' screens read the full
+    list through the API). A thousand phones are spared a list they do not show."""
+    return {key: value for key, value in summary.items() if key != "answers"}
 
 
 # -- numbers in bins ------------------------------------------------------------------------

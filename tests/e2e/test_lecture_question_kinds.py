@@ -14,6 +14,7 @@ from support import (
     start_server,
     students,
 )
+from test_courses import new_course, upload
 
 
 async def ask_body(prof, lecture, body) -> dict:
@@ -118,8 +119,13 @@ async def test_each_kind_over_real_sockets(server):
     }
     await close(prof, lecture, question)
     closed = await sockets[0].next_of("question_closed")
-    assert [a["text"] for a in closed["answers"]] == ["Paris"]
+    assert "answers" not in closed and closed["answered"] == 3
     assert [w["word"] for w in closed["words"]] == ["paris"]
+    listed = body_of(await prof.get(f"/api/lectures/{lecture['id']}/questions"))["questions"][-1]
+    assert [(a["text"], a["hidden"]) for a in listed["answers"]] == [
+        ("Paris", False),
+        ("something rude", True),
+    ]
     assert (await prof.post(path, {"answer": "PARIS", "accepted": True})).code == 200
 
     rows = csv_rows(await prof.get(f"/api/lectures/{lecture['id']}/responses.csv"))
@@ -200,3 +206,32 @@ async def test_a_timer_closes_the_question_and_added_time_is_broadcast(server):
     sockets[0].send({"type": "answer", "question_id": question["id"], "choice": "a"})
     assert (await sockets[0].next_of("error"))["code"] == "question_closed"
     assert (await prof.post(path, {"seconds": 30})).code == 409
+
+
+@pytest_twisted.ensureDeferred
+async def test_grades_and_records_follow_each_kind_and_anonymity(server):
+    """An anonymous question counts as taking part only; a numeric one within its
+    tolerance counts as right; the student's record says so in words."""
+    prof = await instructor(server)
+    (alice,) = await students(server, 1)
+    course = await new_course(prof)
+    await upload(prof, course["id"], b"username\nstudent000\n")
+    created = await prof.post("/api/lectures", {"title": "W1", "course_id": course["id"]})
+    lecture = body_of(created)["lecture"]
+    client = await connect(server, lecture["join_code"], alice)
+    await client.next_of("hello")
+    poll = {"text": "Honest?", "choices": ["a", "b"], "correct": "a", "anonymous": True}
+    numeric = {"text": "g?", "kind": "numeric", "correct": 9.81, "tolerance": {"absolute": 0.1}}
+    for body, answer in ((poll, "a"), (numeric, "9,75")):
+        question = await ask_body(prof, lecture, body)
+        await client.next_of("question")
+        await answered(client, question, answer)
+        await close(prof, lecture, question)
+    rows = csv_rows(await prof.get(f"/api/courses/{course['id']}/gradebook.csv"))
+    assert rows[1] == ["student000", "student000", "1", "2", "1", "100"]
+    record = body_of(await alice.get(f"/api/courses/{course['id']}/record"))
+    (week,) = record["lectures"]
+    assert [(q["my_answer_text"], q["correct_text"], q["result"]) for q in week["questions"]] == [
+        (None, "a", "anonymous"),
+        ("9.75", "9.81", "correct"),
+    ]
