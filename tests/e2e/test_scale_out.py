@@ -114,6 +114,33 @@ async def test_one_lecture_across_two_processes(pair):
 
 
 @pytest_twisted.ensureDeferred
+async def test_a_timer_closes_its_question_once_across_two_processes(pair):
+    """Both processes arm the timer; the database lets one close it, and every socket
+    hears question_closed exactly once."""
+    a, b = pair
+    prof = await instructor(a)
+    first, second = await students(a, 2)
+    lecture = await start_lecture(prof)
+    clients = [
+        await connect(a, lecture["join_code"], first),
+        await connect(b, lecture["join_code"], on(b, second)),
+    ]
+    for client in clients:
+        await client.next_of("hello")
+    body = {"text": "Quick", "choices": ["x", "y"], "timer": 5, "kind": "multiple"}
+    asked = await prof.post(f"/api/lectures/{lecture['id']}/questions", body)
+    question = body_of(asked)["question"]
+    for client in clients:
+        await client.next_of("question")
+    for client in clients:
+        closed = await client.next_of("question_closed", 10)
+        assert closed["question_id"] == question["id"]
+    await sleep(1.0)
+    for client in clients:  # nothing more queued: no second close from the other process
+        assert [m["type"] for m in client.messages.pending] == []
+
+
+@pytest_twisted.ensureDeferred
 async def test_redis_restarting_mid_lecture(pair, redis_server):
     """Each process keeps its own sockets while Redis is away; once it is back, clients
     are made to reconnect and cross-process delivery resumes."""
