@@ -19,14 +19,14 @@ class HangingLectures:
     def __init__(self) -> None:
         self.pending: list[Deferred] = []
 
-    async def answer(self, live, user_id, question_id, choice) -> str:
+    async def answer(self, live, user_id, question_id, choice, confidence=None) -> str:
         waiting: Deferred = Deferred()
         self.pending.append(waiting)
         return await waiting
 
 
 class BrokenLectures:
-    async def answer(self, live, user_id, question_id, choice) -> None:
+    async def answer(self, live, user_id, question_id, choice, confidence=None) -> None:
         raise KeyError("a bug")
 
 

@@ -17,6 +17,7 @@ RESPONSE_COLUMNS = (
     "choice",
     "correct",
     "answered_at",
+    "round",
 )
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -88,6 +89,7 @@ def responses_csv(rows: list[ResponseRow]) -> bytes:
                 answer_text(row.kind, row.choice),
                 _correct_cell(row),
                 "" if row.answered_at is None else iso_time(row.answered_at),
+                row.round,
             )
             for row in rows
         ),

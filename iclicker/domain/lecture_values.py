@@ -16,7 +16,7 @@ from iclicker.domain.question_kinds import (
     tally_of,
 )
 from iclicker.domain.text import trim
-from iclicker.store.lectures import LectureRow, NewQuestion, QuestionRow
+from iclicker.store.lectures import ClosedQuestion, LectureRow, NewQuestion, QuestionRow
 
 JOIN_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 JOIN_CODE_LENGTH = 6
@@ -77,6 +77,10 @@ def question_json(question: QuestionRow, with_correct: bool, now: float | None =
         body["kind"] = question.kind
     if question.anonymous:
         body["anonymous"] = True
+    if question.round > 1:
+        body["round"] = question.round
+    if question.asks_confidence:
+        body["asks_confidence"] = True
     if question.deadline is not None:
         body.update(timer_json(question.deadline, now))
     if with_correct:
@@ -109,6 +113,19 @@ def results_json(
         # Picks per choice or listed answers are no head count (single's counts are).
         summary["answered"] = sum(counts.values())
     return for_the_room(summary) if for_students else summary
+
+
+def closed_json(closed: ClosedQuestion, for_students: bool = False) -> dict[str, Any]:
+    """A closed question's results; after several rounds also ``rounds`` (each earlier
+    round's results, oldest first) and ``moved`` (wrong to right and back)."""
+    body = results_json(closed.question, closed.counts, for_students)
+    if closed.earlier_rounds:
+        body["rounds"] = [
+            {"round": number, **results_json(closed.question, counts, for_students)}
+            for number, counts in closed.earlier_rounds
+        ]
+        body["moved"] = closed.moved
+    return body
 
 
 def full_counts(question: QuestionRow, counts: dict[str, int]) -> dict[str, int]:
@@ -159,8 +176,9 @@ def check_new_question(body: dict[str, Any]) -> NewQuestion:
     if choices is not None and not isinstance(choices, list):
         raise Invalid("The field 'choices' must be a list.")
     anonymous = body.get("anonymous", False)
-    if not isinstance(anonymous, bool):
-        raise Invalid("The field 'anonymous' must be true or false.")
+    asks_confidence = body.get("confidence", False)
+    if not isinstance(anonymous, bool) or not isinstance(asks_confidence, bool):
+        raise Invalid("The fields 'anonymous' and 'confidence' are true or false.")
     spec = check_spec(kind, choices, body.get("correct"), body.get("tolerance"), check_choices)
     return NewQuestion(
         _trimmed(text, "question text", MAX_QUESTION_TEXT),
@@ -170,6 +188,7 @@ def check_new_question(body: dict[str, Any]) -> NewQuestion:
         tolerance=spec.tolerance,
         anonymous=anonymous,
         timer=check_timer(body.get("timer")),
+        asks_confidence=asks_confidence,
     )
 
 

@@ -28,6 +28,7 @@ from iclicker.domain.errors import Conflict, Invalid, NotFound, Unavailable
 from iclicker.domain.lecture_values import (
     JOIN_CODE_ALPHABET,
     JOIN_CODE_LENGTH,
+    closed_json,
     instructor_group,
     lecture_group,
     lecture_sync_group,
@@ -49,6 +50,7 @@ from iclicker.domain.question_kinds import (
 )
 from iclicker.groups.interface import IGroupMember, IGroups
 from iclicker.store.lectures import (
+    CONFIDENCE_LEVELS,
     Answer,
     ClosedQuestion,
     JoinCodeTaken,
@@ -56,6 +58,7 @@ from iclicker.store.lectures import (
     LectureRow,
     LectureStore,
     NewQuestion,
+    NotTheLatest,
     QuestionRow,
 )
 
@@ -182,7 +185,25 @@ class Lectures(Service):
         await self._live_for(lecture_id)  # closes a question whose time ran out meanwhile
         questions = await self._store.questions(lecture_id)
         counts = await self._store.question_counts(lecture_id)
-        return [(q, results_json(q, counts.get(q.id, {}))) for q in questions]
+        return [(q, await self._results_of(q, counts.get(q.id, {}))) for q in questions]
+
+    async def _results_of(self, question: QuestionRow, counts: dict[str, int]) -> dict:
+        """What an instructor sees of a question: its results, every round's after several,
+        and how sure students were against how right."""
+        if question.round > 1 and question.status == "closed":
+            results = closed_json(await self._store.closed_results(question))
+        else:
+            results = results_json(question, counts)
+        if question.asks_confidence:
+            results["confidence"] = await self._store.confidence(question.id)
+        return results
+
+    async def closed_results(self, closed: ClosedQuestion) -> dict:
+        """A question just closed, for the instructor who closed it."""
+        results = closed_json(closed)
+        if closed.question.asks_confidence:
+            results["confidence"] = await self._store.confidence(closed.question.id)
+        return results
 
     async def ask(self, user: User, lecture_id: int, new: NewQuestion) -> QuestionRow:
         await self.owned(user, lecture_id)
@@ -203,17 +224,50 @@ class Lectures(Service):
         self._groups.group_send(lecture_group(lecture_id), message)
         return question
 
-    async def close(self, user: User, lecture_id: int, question_id: int) -> ClosedQuestion:
+    async def close(
+        self, user: User, lecture_id: int, question_id: int, show_results: bool = True
+    ) -> ClosedQuestion:
+        """Close the open question; without ``show_results`` students (and the projector)
+        are told it closed but not how the class answered, before another round."""
         lecture = await self.owned(user, lecture_id)
-        question = await self._store.question(question_id)
-        if question is None or question.lecture_id != lecture_id:
-            raise NotFound("No such question.")
+        question = await self._question_of(lecture_id, question_id)
         live = await self._live_for(lecture.id)
-        closed = await self._store.close_question(question, self._clock.seconds())
+        closed = await self._store.close_question(
+            question, self._clock.seconds(), hide_results=not show_results
+        )
         if closed is None:
             raise Conflict("The question is not open.")
         self._publish_closed(lecture_id, live, closed)
         return closed
+
+    async def next_round(
+        self, user: User, lecture_id: int, question_id: int, timer: int | None = None
+    ) -> QuestionRow:
+        """Peer instruction: the closed latest question opens again, students answer afresh
+        (round 1 is kept apart), and its final close shows every round side by side."""
+        await self.owned(user, lecture_id)
+        question = await self._question_of(lecture_id, question_id)
+        if question.anonymous:
+            raise Conflict("An anonymous poll has one round: its answers lost their students.")
+        if question.status != "closed":
+            raise Conflict("Close the question before starting its next round.")
+        live = await self._live_for(lecture_id)
+        if live is None:
+            raise Conflict("The lecture has ended.")
+        now = self._clock.seconds()
+        try:
+            question = await self._store.next_round(question, timer, now)
+        except LectureNotOpen:
+            raise Conflict("The lecture has ended.") from None
+        except NotTheLatest:
+            raise Conflict("Only the latest question, closed, can have another round.") from None
+        self._tell_others(live, {"type": "question", "question": question_state(question)})
+        self._opened(live, question)
+        self._groups.group_send(
+            lecture_group(lecture_id),
+            {"type": "question", "question": question_json(question, False, now)},
+        )
+        return question
 
     async def add_time(
         self, user: User, lecture_id: int, question_id: int, seconds: int
@@ -414,8 +468,16 @@ class Lectures(Service):
         else:
             self.log.failure("Recording attendance", failure)
 
-    async def answer(self, live: LiveLecture, user_id: int, question_id: int, value) -> object:
-        """Record a student's answer; returns it as recorded once it is committed.
+    async def answer(
+        self,
+        live: LiveLecture,
+        user_id: int,
+        question_id: int,
+        value,
+        confidence: str | None = None,
+    ) -> object:
+        """Record a student's answer (and how sure they are, if the question asks);
+        returns the answer as recorded once it is committed.
 
         The answer is checked against the replica's open question, or, for
         one this replica has not heard of yet (asked through another
@@ -432,15 +494,19 @@ class Lectures(Service):
                 raise Conflict("That question is closed.", "question_closed")
         stored = stored_answer(question.kind, question.choices, value)
         correct = is_correct(question.kind, question.correct, question.tolerance, stored)
+        if not question.asks_confidence:
+            confidence = None
+        elif confidence is not None and confidence not in CONFIDENCE_LEVELS:
+            raise Invalid("Confidence is low, medium or high.", "invalid_answer")
         now = self._clock.seconds()
         if question.deadline is not None and now >= question.deadline:
             raise Conflict("That question is closed.", "question_closed")
-        stored_ok = await self._writer.record(Answer(question_id, user_id, stored, now, correct))
-        if not stored_ok:
+        answer = Answer(question_id, user_id, stored, now, correct, confidence)
+        if not await self._writer.record(answer):
             raise Conflict("That question is closed.", "question_closed")
         if live.question is not None and live.question.id == question_id:
-            live.record(user_id, stored)
-            live.untold.append((user_id, stored))
+            live.record(user_id, stored, confidence)
+            live.untold.append((user_id, stored, confidence))
             self._schedule_tally(live)
         return wire_answer(question.kind, stored)
 
@@ -461,14 +527,15 @@ class Lectures(Service):
         kind = change["type"]
         if kind == "answers":
             if live.question is not None and live.question.id == change["question_id"]:
-                for user_id, choice in change["answers"]:
-                    live.record(user_id, choice)
+                for user_id, choice, confidence in change["answers"]:
+                    live.record(user_id, choice, confidence)
                 self._schedule_tally(live)
         elif kind == "question":
             self._opened(live, question_from_state(change["question"]))
         elif kind == "closed":
             question = question_from_state(change["question"])
-            self._closed(live, ClosedQuestion(question, change["counts"]))
+            rounds = tuple((number, counts) for number, counts in change["earlier_rounds"])
+            self._closed(live, ClosedQuestion(question, change["counts"], rounds, change["moved"]))
             self._schedule_tally(live)
         elif kind == "revealed":
             self._revealed(live, change["question_id"])
@@ -552,7 +619,11 @@ class Lectures(Service):
             self._groups.group_discard(lecture_sync_group(lecture_id), self)
         else:
             live = LiveLecture(
-                state.lecture, state.question, state.answers, last_closed=state.last_closed
+                state.lecture,
+                state.question,
+                state.answers,
+                state.confidences,
+                last_closed=state.last_closed,
             )
             self._live[lecture_id] = live
             self._presence.watch(lecture_group(lecture_id))
@@ -691,6 +762,8 @@ class Lectures(Service):
             "lecture_id": lecture_id,
             "question": question_state(closed.question),
             "counts": closed.counts,
+            "earlier_rounds": closed.earlier_rounds,
+            "moved": closed.moved,
         }
 
     def _schedule_tally(self, live: LiveLecture) -> None:
@@ -714,12 +787,20 @@ class Lectures(Service):
 
 
 def _question_closed(closed: ClosedQuestion) -> dict:
-    """What every socket of the lecture is told; students never see hidden text answers."""
+    """What every socket of the lecture is told. A question closed before another round
+    says only that; otherwise the results (every round's, after several)."""
     question = closed.question
+    if question.results_hidden:
+        return {
+            "type": "question_closed",
+            "question_id": question.id,
+            "round": question.round,
+            "results_hidden": True,
+        }
     message = {
         "type": "question_closed",
         "question_id": question.id,
-        **results_json(question, closed.counts, for_students=True),
+        **closed_json(closed, for_students=True),
         "correct": correct_json(question.kind, question.correct),
     }
     if question.tolerance is not None:

@@ -5,7 +5,7 @@ from typing import Any
 import attrs
 from twisted.internet.interfaces import IDelayedCall
 
-from iclicker.domain.lecture_values import lecture_json, question_json, results_json
+from iclicker.domain.lecture_values import closed_json, lecture_json, question_json
 from iclicker.domain.question_kinds import Tally, tally_for, wire_answer
 from iclicker.store.lectures import ClosedQuestion, LectureRow, QuestionRow
 
@@ -18,6 +18,8 @@ class LiveLecture:
     question: QuestionRow | None
     answers: dict[int, str]
     """Each student's answer to the open question, in its stored form."""
+    confidences: dict[int, str] = attrs.field(factory=dict)
+    """How sure each student said they were (questions that ask)."""
     tally: Tally | None = None
     untold: list[tuple[int, str]] = attrs.field(factory=list)
     """Answers to the open question recorded here that the other processes have not heard."""
@@ -29,14 +31,20 @@ class LiveLecture:
 
     def __attrs_post_init__(self) -> None:
         if self.tally is None:
-            self.open(self.question, self.answers)
+            self.open(self.question, self.answers, self.confidences)
 
-    def open(self, question: QuestionRow | None, answers: dict[int, str]) -> None:
+    def open(
+        self,
+        question: QuestionRow | None,
+        answers: dict[int, str],
+        confidences: dict[int, str] | None = None,
+    ) -> None:
         """Make ``question`` the open one (or none), with the answers it has so far."""
         self.question, self.answers, self.untold = question, {}, []
+        self.confidences = dict(confidences or {})
         self.tally = tally_for(question.kind, question.choices) if question else None
         for user_id, stored in answers.items():
-            self.record(user_id, stored)
+            self.record(user_id, stored, self.confidences.get(user_id))
 
     def hello(self, user_id: int, role: str, now: float) -> dict:
         """The first message of a new socket: the lecture as this user should see it."""
@@ -51,12 +59,14 @@ class LiveLecture:
             if instructor or question is None
             else wire_answer(question.kind, self.answers.get(user_id)),
         }
+        if question is not None and question.asks_confidence and not instructor:
+            hello["my_confidence"] = self.confidences.get(user_id)
         if instructor:
             closed = self.last_closed
             hello["results"] = (
                 {
                     "question": question_json(closed.question, with_correct=True),
-                    **results_json(closed.question, closed.counts),
+                    **closed_json(closed),
                 }
                 if closed
                 else None
@@ -79,13 +89,17 @@ class LiveLecture:
             "present": present,
         }
 
-    def record(self, user_id: int, stored: str) -> None:
+    def record(self, user_id: int, stored: str, confidence: str | None = None) -> None:
         """Count a student's latest answer to the open question (again, harmlessly)."""
         previous = self.answers.get(user_id)
         if previous is not None:
             self.tally.remove(previous)
         self.answers[user_id] = stored
         self.tally.add(stored)
+        if confidence is None:
+            self.confidences.pop(user_id, None)
+        else:
+            self.confidences[user_id] = confidence
 
 
 def question_state(question: QuestionRow) -> dict[str, Any]:

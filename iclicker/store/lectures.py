@@ -35,6 +35,8 @@ class NewQuestion:
     anonymous: bool = False
     timer: int | None = None
     """Seconds until the question closes itself."""
+    asks_confidence: bool = False
+    """Students may say how sure they are (low, medium, high) with their answer."""
 
 
 @attrs.frozen
@@ -56,6 +58,11 @@ class QuestionRow:
     """When an open timed question closes itself (epoch seconds)."""
     hidden: tuple[str, ...] = ()
     """Text answers the instructor hid from the projected results."""
+    round: int = 1
+    """Peer instruction: the round being (or last) answered; earlier rounds are kept apart."""
+    asks_confidence: bool = False
+    results_hidden: bool = False
+    """Closed without showing students the results (before another round)."""
 
 
 @attrs.frozen
@@ -66,6 +73,7 @@ class Answer:
     """The answer as stored, whatever the question's kind (see ``question_kinds``)."""
     answered_at: float
     correct: bool | None = None
+    confidence: str | None = None
 
 
 @attrs.frozen
@@ -83,6 +91,7 @@ class ResponseRow:
     choice: str
     correct: bool | None
     answered_at: float | None
+    round: int = 1
 
 
 @attrs.frozen
@@ -91,6 +100,10 @@ class ClosedQuestion:
 
     question: QuestionRow
     counts: dict[str, int]
+    earlier_rounds: tuple[tuple[int, dict[str, int]], ...] = ()
+    """(round, counts) of the rounds before the last."""
+    moved: dict[str, int] | None = None
+    """After several rounds: how many students went from wrong to right and back."""
 
 
 class JoinCodeTaken(Exception):
@@ -104,7 +117,7 @@ class LectureNotOpen(Exception):
 _LECTURE_COLUMNS = "id, owner_id, title, join_code, status, created_at, course_id, anonymous"
 _QUESTION_COLUMNS = (
     "id, lecture_id, text, choices, correct, status, revealed_at IS NOT NULL,"
-    " kind, tolerance, anonymous, deadline, hidden"
+    " kind, tolerance, anonymous, deadline, hidden, round, asks_confidence, results_hidden"
 )
 
 
@@ -143,6 +156,9 @@ def _question(row: tuple) -> QuestionRow:
         anonymous=bool(row[9]),
         deadline=row[10],
         hidden=tuple(json.loads(row[11])),
+        round=row[12],
+        asks_confidence=bool(row[13]),
+        results_hidden=bool(row[14]),
     )
 
 
@@ -216,10 +232,16 @@ def questions_of_txn(txn: Txn, lecture_id: int) -> list[QuestionRow]:
     return [_question(row) for row in txn.fetchall()]
 
 
-def answers_of_txn(txn: Txn, question_id: int) -> dict[int, str]:
-    """user id -> final answer (stored form) for one open question."""
-    txn.execute("SELECT user_id, choice FROM answers WHERE question_id = ?", (question_id,))
-    return dict(txn.fetchall())
+def answers_of_txn(txn: Txn, question_id: int) -> tuple[dict[int, str], dict[int, str]]:
+    """user id -> answer (stored form), and user id -> confidence, for an open question."""
+    txn.execute(
+        "SELECT user_id, choice, confidence FROM answers WHERE question_id = ?", (question_id,)
+    )
+    rows = txn.fetchall()
+    return (
+        {user_id: choice for user_id, choice, _ in rows},
+        {user_id: confidence for user_id, _, confidence in rows if confidence},
+    )
 
 
 @attrs.frozen
@@ -232,6 +254,7 @@ class LiveState:
     last_closed: "ClosedQuestion | None"
     """The latest question, when it is closed: what the projector shows between questions."""
     expired: "ClosedQuestion | None" = None
+    confidences: dict[int, str] = attrs.field(factory=dict)
     """The open question whose timer ran out while no process watched it, closed by the load."""
 
 
@@ -243,8 +266,35 @@ def _latest_closed_txn(txn: Txn, lecture_id: int) -> "ClosedQuestion | None":
     row = txn.fetchone()
     if row is None or row[5] != "closed":
         return None
-    question = _question(row)
-    return ClosedQuestion(question, counts_txn(txn, question.id))
+    return closed_results_txn(txn, _question(row))
+
+
+def closed_results_txn(txn: Txn, question: QuestionRow) -> "ClosedQuestion":
+    """A closed question with its counts, and its earlier rounds' if it had several."""
+    counts = counts_txn(txn, question.id)
+    if question.round == 1:
+        return ClosedQuestion(question, counts)
+    txn.execute(
+        "SELECT round, choice, count(*) FROM earlier_rounds WHERE question_id = ?"
+        " GROUP BY round, choice ORDER BY round",
+        (question.id,),
+    )
+    earlier: dict[int, dict[str, int]] = {}
+    for number, choice, count in txn.fetchall():
+        earlier.setdefault(number, {})[choice] = count
+    txn.execute(
+        "SELECT count(*) FILTER (WHERE e.correct = 0 AND a.correct = 1),"
+        " count(*) FILTER (WHERE e.correct = 1 AND a.correct = 0),"
+        " count(*) FILTER (WHERE e.correct = 1 AND a.correct = 1)"
+        " FROM earlier_rounds e JOIN answers a"
+        " ON a.question_id = e.question_id AND a.user_id = e.user_id"
+        " WHERE e.question_id = ? AND e.round = 1",
+        (question.id,),
+    )
+    to_right, to_wrong, stayed = txn.fetchone()
+    moved = {"to_correct": to_right, "to_wrong": to_wrong, "stayed_correct": stayed}
+    rounds = tuple(sorted(earlier.items()))
+    return ClosedQuestion(question, counts, rounds, moved if question.correct else None)
 
 
 def live_state_txn(txn: Txn, lecture_id: int, now: float) -> LiveState | None:
@@ -261,9 +311,9 @@ def live_state_txn(txn: Txn, lecture_id: int, now: float) -> LiveState | None:
     if question is not None and question.deadline is not None and question.deadline <= now:
         expired = close_question_txn(txn, question, now)
         question = None
-    answers = answers_of_txn(txn, question.id) if question else {}
+    answers, confidences = answers_of_txn(txn, question.id) if question else ({}, {})
     last_closed = None if question else _latest_closed_txn(txn, lecture_id)
-    return LiveState(lecture, question, answers, last_closed, expired)
+    return LiveState(lecture, question, answers, last_closed, expired, confidences)
 
 
 _ALL_ANSWERS = (
@@ -297,7 +347,7 @@ def question_counts_txn(txn: Txn, lecture_id: int) -> dict[int, dict[str, int]]:
 
 
 def close_question_txn(
-    txn: Txn, question: QuestionRow, now: float, due: bool = False
+    txn: Txn, question: QuestionRow, now: float, due: bool = False, hide_results: bool = False
 ) -> ClosedQuestion | None:
     """Close an open question and count its answers; None if it was not open.
 
@@ -310,14 +360,15 @@ def close_question_txn(
     """
     condition = " AND deadline IS NOT NULL AND deadline <= ?" if due else ""
     txn.execute(
-        "UPDATE questions SET status = 'closed', closed_at = ?"
+        "UPDATE questions SET status = 'closed', closed_at = ?, results_hidden = ?"
         f" WHERE id = ? AND status = 'open'{condition}",
-        (now, question.id, now) if due else (now, question.id),
+        (now, hide_results, question.id, now) if due else (now, hide_results, question.id),
     )
     if txn.rowcount != 1:
         return None
-    closed = attrs.evolve(question, status="closed")
-    counts = counts_txn(txn, question.id)
+    closed = closed_results_txn(
+        txn, attrs.evolve(question, status="closed", results_hidden=hide_results)
+    )
     if question.anonymous:
         txn.execute(
             "INSERT INTO anonymous_answers (question_id, choice, correct)"
@@ -329,7 +380,7 @@ def close_question_txn(
             "UPDATE answers SET choice = '', correct = NULL WHERE question_id = ?",
             (question.id,),
         )
-    return ClosedQuestion(closed, counts)
+    return closed
 
 
 def _close_open_question_txn(txn: Txn, lecture_id: int, now: float) -> ClosedQuestion | None:
@@ -359,8 +410,8 @@ def ask_txn(
     deadline = None if new.timer is None else now + new.timer
     txn.execute(
         "INSERT INTO questions (lecture_id, text, choices, correct, status, opened_at,"
-        " kind, tolerance, anonymous, deadline)"
-        " VALUES (?, ?, ?, ?, 'open', ?, ?, ?, ?, ?) RETURNING id",
+        " kind, tolerance, anonymous, deadline, asks_confidence)"
+        " VALUES (?, ?, ?, ?, 'open', ?, ?, ?, ?, ?, ?) RETURNING id",
         (
             lecture_id,
             new.text,
@@ -371,6 +422,7 @@ def ask_txn(
             json.dumps(new.tolerance) if new.tolerance else None,
             anonymous,
             deadline,
+            new.asks_confidence,
         ),
     )
     question = QuestionRow(
@@ -384,8 +436,70 @@ def ask_txn(
         tolerance=new.tolerance,
         anonymous=anonymous,
         deadline=deadline,
+        asks_confidence=new.asks_confidence,
     )
     return previous, question
+
+
+class NotTheLatest(Exception):
+    """Another round needs the lecture's latest question, closed, with no other open."""
+
+
+def next_round_txn(txn: Txn, question: QuestionRow, timer: int | None, now: float) -> QuestionRow:
+    """Open the closed ``question`` again for another round; its answers so far are kept
+    apart (``earlier_rounds``) and students answer afresh."""
+    txn.execute(
+        "SELECT status FROM lectures WHERE id = ?" + txn.engine.lock_for_update,
+        (question.lecture_id,),
+    )
+    row = txn.fetchone()
+    if row is None or row[0] != "open":
+        raise LectureNotOpen(question.lecture_id)
+    txn.execute(
+        "SELECT id, status FROM questions WHERE lecture_id = ? ORDER BY id DESC LIMIT 1",
+        (question.lecture_id,),
+    )
+    if txn.fetchone() != (question.id, "closed"):
+        raise NotTheLatest(question.id)
+    txn.execute(
+        "INSERT INTO earlier_rounds"
+        " (question_id, round, user_id, choice, correct, confidence, answered_at)"
+        " SELECT question_id, ?, user_id, choice, correct, confidence, answered_at"
+        " FROM answers WHERE question_id = ?",
+        (question.round, question.id),
+    )
+    txn.execute("DELETE FROM answers WHERE question_id = ?", (question.id,))
+    deadline = None if timer is None else now + timer
+    txn.execute(
+        "UPDATE questions SET status = 'open', round = round + 1, closed_at = NULL,"
+        " revealed_at = NULL, results_hidden = 0, deadline = ? WHERE id = ?",
+        (deadline, question.id),
+    )
+    return attrs.evolve(
+        question,
+        status="open",
+        round=question.round + 1,
+        revealed=False,
+        results_hidden=False,
+        deadline=deadline,
+    )
+
+
+def confidence_txn(txn: Txn, question_id: int) -> dict[str, dict[str, int]]:
+    """How sure students were, against whether they were right (final round)."""
+    txn.execute(
+        "SELECT confidence, correct, count(*) FROM answers"
+        " WHERE question_id = ? AND confidence IS NOT NULL GROUP BY confidence, correct",
+        (question_id,),
+    )
+    summary = {level: {"right": 0, "wrong": 0, "ungraded": 0} for level in CONFIDENCE_LEVELS}
+    for level, correct, count in txn.fetchall():
+        verdict = "ungraded" if correct is None else ("right" if correct else "wrong")
+        summary[level][verdict] += count
+    return summary
+
+
+CONFIDENCE_LEVELS = ("low", "medium", "high")
 
 
 def add_time_txn(txn: Txn, question_id: int, seconds: float, now: float) -> float | None:
@@ -482,12 +596,20 @@ def store_answers_txn(txn: Txn, answers: list[Answer]) -> list[bool]:
         for answer in answers
     ]
     txn.executemany(
-        "INSERT INTO answers (question_id, user_id, choice, answered_at, correct)"
-        " VALUES (?, ?, ?, ?, ?)"
+        "INSERT INTO answers (question_id, user_id, choice, answered_at, correct, confidence)"
+        " VALUES (?, ?, ?, ?, ?, ?)"
         " ON CONFLICT (question_id, user_id) DO UPDATE SET choice = excluded.choice,"
-        " answered_at = excluded.answered_at, correct = excluded.correct",
+        " answered_at = excluded.answered_at, correct = excluded.correct,"
+        " confidence = excluded.confidence",
         [
-            (answer.question_id, answer.user_id, answer.choice, answer.answered_at, answer.correct)
+            (
+                answer.question_id,
+                answer.user_id,
+                answer.choice,
+                answer.answered_at,
+                answer.correct,
+                answer.confidence,
+            )
             for answer, ok in zip(answers, accepted, strict=True)
             if ok
         ],
@@ -496,25 +618,29 @@ def store_answers_txn(txn: Txn, answers: list[Answer]) -> list[bool]:
 
 
 def responses_txn(txn: Txn, lecture_id: int) -> list[ResponseRow]:
-    """Final answers by question, then username; anonymous questions' answers without
+    """Answers by question, round, then username; anonymous questions' answers without
     their students, by answer."""
     txn.execute(
         "SELECT u.username, u.display_name, q.id, q.text, q.kind, a.choice, a.correct,"
-        " a.answered_at, u.username_key AS sort_key"
+        " a.answered_at, q.round AS round, u.username_key AS sort_key"
         " FROM answers a JOIN questions q ON q.id = a.question_id"
         " JOIN users u ON u.id = a.user_id"
         " WHERE q.lecture_id = ? AND q.anonymous = 0"
-        " UNION ALL SELECT '', '', q.id, q.text, q.kind, a.choice, a.correct, NULL, ''"
+        " UNION ALL SELECT u.username, u.display_name, q.id, q.text, q.kind, e.choice, e.correct,"
+        " e.answered_at, e.round, u.username_key"
+        " FROM earlier_rounds e JOIN questions q ON q.id = e.question_id"
+        " JOIN users u ON u.id = e.user_id WHERE q.lecture_id = ?"
+        " UNION ALL SELECT '', '', q.id, q.text, q.kind, a.choice, a.correct, NULL, q.round, ''"
         " FROM answers a JOIN questions q ON q.id = a.question_id"
         " WHERE q.lecture_id = ? AND q.anonymous = 1 AND a.choice <> ''"
-        " UNION ALL SELECT '', '', q.id, q.text, q.kind, a.choice, a.correct, NULL, ''"
+        " UNION ALL SELECT '', '', q.id, q.text, q.kind, a.choice, a.correct, NULL, q.round, ''"
         " FROM anonymous_answers a JOIN questions q ON q.id = a.question_id"
         " WHERE q.lecture_id = ?"
-        " ORDER BY 3, 9, 6",
-        (lecture_id, lecture_id, lecture_id),
+        " ORDER BY 3, 9, 10, 6",
+        (lecture_id, lecture_id, lecture_id, lecture_id),
     )
     return [
-        ResponseRow(*row[:6], None if row[6] is None else bool(row[6]), row[7])
+        ResponseRow(*row[:6], None if row[6] is None else bool(row[6]), row[7], row[8])
         for row in txn.fetchall()
     ]
 
@@ -585,9 +711,18 @@ class LectureStore:
         return await self._database.run(ask_txn, lecture_id, new, now)
 
     async def close_question(
-        self, question: QuestionRow, now: float, due: bool = False
+        self, question: QuestionRow, now: float, due: bool = False, hide_results: bool = False
     ) -> ClosedQuestion | None:
-        return await self._database.run(close_question_txn, question, now, due)
+        return await self._database.run(close_question_txn, question, now, due, hide_results)
+
+    async def next_round(self, question: QuestionRow, timer: int | None, now: float) -> QuestionRow:
+        return await self._database.run(next_round_txn, question, timer, now)
+
+    async def confidence(self, question_id: int) -> dict[str, dict[str, int]]:
+        return await self._database.read(confidence_txn, question_id)
+
+    async def closed_results(self, question: QuestionRow) -> ClosedQuestion:
+        return await self._database.read(closed_results_txn, question)
 
     async def add_time(self, question_id: int, seconds: float, now: float) -> float | None:
         return await self._database.run(add_time_txn, question_id, seconds, now)

@@ -208,6 +208,53 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX anonymous_answers_by_question ON anonymous_answers(question_id);
     """,
+    # 10: peer instruction (rounds of one question, earlier rounds' answers kept apart),
+    # confidence ratings, and students' questions with upvotes (Q&A).
+    """
+    ALTER TABLE questions ADD COLUMN round INTEGER NOT NULL DEFAULT 1;
+    ALTER TABLE questions ADD COLUMN asks_confidence INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE questions ADD COLUMN results_hidden INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE answers ADD COLUMN confidence TEXT
+        CHECK (confidence IN ('low', 'medium', 'high'));
+    CREATE TABLE earlier_rounds (
+        question_id INTEGER NOT NULL REFERENCES questions(id) ON DELETE CASCADE,
+        round INTEGER NOT NULL,
+        user_id INTEGER NOT NULL REFERENCES users(id),
+        choice TEXT NOT NULL,
+        correct INTEGER,
+        confidence TEXT,
+        answered_at REAL NOT NULL,
+        PRIMARY KEY (question_id, round, user_id)
+    ) WITHOUT ROWID;
+    ALTER TABLE lectures ADD COLUMN posts_anonymous INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE lectures ADD COLUMN posts_on_projector INTEGER NOT NULL DEFAULT 0;
+    CREATE TABLE posts (
+        id INTEGER PRIMARY KEY,
+        lecture_id INTEGER NOT NULL REFERENCES lectures(id) ON DELETE CASCADE,
+        author_id INTEGER NOT NULL REFERENCES users(id),
+        text TEXT NOT NULL,
+        client_id TEXT,
+        votes INTEGER NOT NULL DEFAULT 0,
+        answered INTEGER NOT NULL DEFAULT 0,
+        hidden INTEGER NOT NULL DEFAULT 0,
+        posted_at REAL NOT NULL
+    );
+    CREATE INDEX posts_by_lecture ON posts(lecture_id);
+    CREATE UNIQUE INDEX post_client_ids ON posts(lecture_id, author_id, client_id)
+        WHERE client_id IS NOT NULL;
+    CREATE TABLE post_votes (
+        post_id INTEGER NOT NULL REFERENCES posts(id) ON DELETE CASCADE,
+        user_id INTEGER NOT NULL REFERENCES users(id),
+        PRIMARY KEY (post_id, user_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX post_votes_by_user ON post_votes(user_id);
+    CREATE TABLE posting_bans (
+        lecture_id INTEGER NOT NULL REFERENCES lectures(id) ON DELETE CASCADE,
+        user_id INTEGER NOT NULL REFERENCES users(id),
+        banned_at REAL NOT NULL,
+        PRIMARY KEY (lecture_id, user_id)
+    ) WITHOUT ROWID;
+    """,
 )
 
 

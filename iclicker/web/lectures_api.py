@@ -11,9 +11,9 @@ from iclicker.domain.lecture_values import (
     check_title,
     lecture_json,
     question_json,
-    results_json,
 )
 from iclicker.domain.lectures import Lectures
+from iclicker.domain.question_kinds import check_timer
 from iclicker.web.cookies import authenticated_user, json_write
 from iclicker.web.guards import Guards
 from iclicker.web.http import (
@@ -40,6 +40,7 @@ class LecturesApi:
         add_route(app, f"{LECTURE}/questions/<id:question_id>/close", self.close, ["POST"])
         add_route(app, f"{LECTURE}/questions/<id:question_id>/reveal", self.reveal, ["POST"])
         add_route(app, f"{LECTURE}/questions/<id:question_id>/time", self.add_time, ["POST"])
+        add_route(app, f"{LECTURE}/questions/<id:question_id>/rounds", self.next_round, ["POST"])
         add_route(app, f"{LECTURE}/questions/<id:question_id>/marks", self.mark, ["POST"])
         add_route(app, f"{LECTURE}/end", self.end, ["POST"])
         add_route(app, f"{LECTURE}/responses.csv", self.responses, ["GET"])
@@ -102,15 +103,27 @@ class LecturesApi:
         )
 
     async def close(self, request: Request, lecture_id: int, question_id: int) -> bytes:
-        user, _ = await self._writer(request)
-        closed = await self._lectures.close(user, lecture_id, question_id)
+        user, body = await self._writer(request)
+        show_results = field(body, "show_results", bool, required=False)
+        closed = await self._lectures.close(
+            user, lecture_id, question_id, show_results is not False
+        )
         return json_response(
             request,
             200,
             {
                 "question": question_json(closed.question, with_correct=True),
-                **results_json(closed.question, closed.counts),
+                **await self._lectures.closed_results(closed),
             },
+        )
+
+    async def next_round(self, request: Request, lecture_id: int, question_id: int) -> bytes:
+        """Peer instruction: the closed question opens again for another round."""
+        user, body = await self._writer(request)
+        timer = check_timer(body.get("timer"))
+        question = await self._lectures.next_round(user, lecture_id, question_id, timer)
+        return json_response(
+            request, 201, {"question": question_json(question, True, self._lectures.now())}
         )
 
     async def add_time(self, request: Request, lecture_id: int, question_id: int) -> bytes:

@@ -12,7 +12,13 @@ class LectureSocket(AppSocket):
     """A student or instructor in one open lecture; ``factory.domain`` is ``Lectures``."""
 
     path_prefix = "/ws/lectures/"
-    client_messages = {"answer": {"question_id": int, "choice": str | list | int | float}}
+    client_messages = {
+        "answer": {
+            "question_id": int,
+            "choice": str | list | int | float,
+            "confidence": str | None,
+        },
+    }
     """``choice`` is a choice, a list of choices, a number or a text, as the question's kind
     asks; the domain checks which."""
 
@@ -59,8 +65,11 @@ class LectureSocket(AppSocket):
         live = self._live
         if live is None:
             return
-        question_id = message["question_id"]
+        question_id, confidence = message["question_id"], message.get("confidence")
         recorded = await self.factory.domain.answer(
-            live, self.user.id, question_id, message["choice"]
+            live, self.user.id, question_id, message["choice"], confidence
         )
-        self.send({"type": "answer_ack", "question_id": question_id, "choice": recorded})
+        ack = {"type": "answer_ack", "question_id": question_id, "choice": recorded}
+        if confidence is not None and live.question is not None and live.question.asks_confidence:
+            ack["confidence"] = confidence
+        self.send(ack)

@@ -154,7 +154,7 @@ async def test_an_anonymous_question_exports_no_names(server):
     await answered(sockets[0], question, "no")
     await close(prof, lecture, question)
     rows = csv_rows(await prof.get(f"/api/lectures/{lecture['id']}/responses.csv"))
-    assert [row[:2] + row[4:] for row in rows[1:]] == [["", "", "no", "", ""]] * 2
+    assert [row[:2] + row[4:] for row in rows[1:]] == [["", "", "no", "", "", "1"]] * 2
     results = body_of(await prof.get(f"/api/lectures/{lecture['id']}/questions"))
     assert results["questions"][0]["counts"] == {"yes": 0, "no": 2}
 

@@ -115,6 +115,7 @@ async def test_full_lecture_with_dozens_of_students(server):
         "choice",
         "correct",
         "answered_at",
+        "round",
     ]
     assert len(rows) == STUDENTS + 1
     assert rows[1][:6] == ["student000", "student000", str(question["id"]), "2 + 2?", "3", "false"]
