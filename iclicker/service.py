@@ -19,6 +19,7 @@ from iclicker.domain.conversations import Conversations
 from iclicker.domain.courses import Courses
 from iclicker.domain.lectures import Lectures
 from iclicker.domain.photos import PhotoFiles
+from iclicker.domain.posts import Posts
 from iclicker.domain.profiles import Profiles
 from iclicker.domain.rooms import Rooms
 from iclicker.groups.interface import IGroups
@@ -29,6 +30,7 @@ from iclicker.store.chat import ChatStore
 from iclicker.store.courses import CourseStore
 from iclicker.store.db import Database, prepare
 from iclicker.store.lectures import LectureStore
+from iclicker.store.posts import PostStore
 from iclicker.store.sessions import SessionStore
 from iclicker.store.users import UserStore
 from iclicker.threads import BackgroundPool
@@ -48,6 +50,7 @@ from iclicker.web.lectures_api import LecturesApi
 from iclicker.web.openapi import ApiDescription, load_description
 from iclicker.web.pagekit import PageKit
 from iclicker.web.pages import AccountPages
+from iclicker.web.posts_api import PostsApi
 from iclicker.web.profile_api import ProfileApi
 from iclicker.web.profile_pages import ProfilePages
 from iclicker.web.request import IDLE_TIMEOUT, IclickerRequest
@@ -55,7 +58,7 @@ from iclicker.web.site import CoreRoutes
 from iclicker.web.templating import Templates
 from iclicker.ws.chat_sockets import Chat, ConversationSocket, InboxSocket, RoomSocket
 from iclicker.ws.factory import ConnectionTracker, SocketFactory, SocketsService
-from iclicker.ws.lecture_socket import LectureSocket
+from iclicker.ws.lecture_socket import LectureHall, LectureSocket
 from iclicker.ws.messages import prepared_frame
 from iclicker.ws.socket import SocketContext
 
@@ -133,6 +136,8 @@ def build_service(config: Config, reactor) -> MultiService:
     courses = Courses(CourseStore(database), run_in_thread, reactor, groups)
     lectures = Lectures(LectureStore(database), groups, reactor, courses)
     lectures.setServiceParent(root)
+    posts = Posts(PostStore(database), user_store, lectures, groups, reactor)
+    posts.setServiceParent(root)
 
     chat_store = ChatStore(database)
     channels = Channels(chat_store, groups, reactor)
@@ -146,7 +151,7 @@ def build_service(config: Config, reactor) -> MultiService:
     tracker = ConnectionTracker()
     context = SocketContext(reactor, sessions, groups, tracker, config.max_send_buffer)
     sockets = {
-        "lectures": SocketFactory(LectureSocket, context, lectures),
+        "lectures": SocketFactory(LectureSocket, context, LectureHall(lectures, posts)),
         "rooms": SocketFactory(RoomSocket, context, chat),
         "dm": SocketFactory(ConversationSocket, context, chat),
         "contacts": SocketFactory(InboxSocket, context, chat),
@@ -159,6 +164,7 @@ def build_service(config: Config, reactor) -> MultiService:
         # reconnect and get a fresh hello.
         redis.on_resync(sockets_service.reconnect_everyone)
         redis.on_resync(lectures.forget_all)
+        redis.on_resync(posts.forget_all)
 
     kit = PageKit(Templates(), CsrfTokens(secret, guards), sessions)
     app = make_app()
@@ -167,6 +173,7 @@ def build_service(config: Config, reactor) -> MultiService:
     CoreRoutes(database, websockets, guards, not_found, redis).install(app)
     AccountsApi(accounts, sessions, guards).install(app)
     LecturesApi(lectures, sessions, guards).install(app)
+    PostsApi(posts, sessions, guards).install(app)
     CoursesApi(courses, sessions, guards, run_in_thread).install(app)
     AdminApi(site_admin, sessions, guards).install(app)
     ChatApi(chat.rooms, chat.conversations, sessions, guards).install(app)

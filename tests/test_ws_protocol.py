@@ -6,7 +6,7 @@ from twisted.internet.defer import Deferred
 from twisted.internet.task import Clock
 
 from iclicker.domain.accounts import User
-from iclicker.ws.lecture_socket import LectureSocket
+from iclicker.ws.lecture_socket import LectureHall, LectureSocket
 from iclicker.ws.ratelimit import RateLimiter
 from iclicker.ws.socket import MAX_IN_FLIGHT
 
@@ -37,7 +37,7 @@ class FakeContext:
 class FakeFactory:
     def __init__(self, lectures) -> None:
         self.context = FakeContext()
-        self.domain = lectures
+        self.domain = LectureHall(lectures, None)
 
 
 def open_socket(lectures) -> tuple[LectureSocket, list[dict]]:

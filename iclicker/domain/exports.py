@@ -94,3 +94,36 @@ def responses_csv(rows: list[ResponseRow]) -> bytes:
             for row in rows
         ),
     )
+
+
+QUESTION_COLUMNS = (
+    "post_id",
+    "username",
+    "display_name",
+    "question",
+    "votes",
+    "answered",
+    "hidden",
+    "posted_at",
+)
+
+
+def questions_csv(rows: list[tuple], with_authors: bool) -> bytes:
+    """Students' questions of a lecture, oldest first; no authors when the lecture's
+    questions were fully anonymous."""
+    return to_csv(
+        QUESTION_COLUMNS,
+        (
+            (
+                post_id,
+                username if with_authors else "",
+                display_name if with_authors else "",
+                text,
+                votes,
+                "true" if answered else "false",
+                "true" if hidden else "false",
+                iso_time(posted_at),
+            )
+            for post_id, username, display_name, text, votes, answered, hidden, posted_at in rows
+        ),
+    )

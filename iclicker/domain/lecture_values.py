@@ -55,6 +55,8 @@ def lecture_json(lecture: LectureRow) -> dict:
     }
     if lecture.anonymous:
         body["anonymous"] = True
+    if lecture.posts_anonymous:
+        body["anonymous_posts"] = True
     return body
 
 

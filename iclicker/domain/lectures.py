@@ -132,7 +132,12 @@ class Lectures(Service):
     # -- instructor operations ------------------------------------------------
 
     async def create(
-        self, user: User, title: str, course_id: int | None = None, anonymous: bool = False
+        self,
+        user: User,
+        title: str,
+        course_id: int | None = None,
+        anonymous: bool = False,
+        posts_anonymous: bool = False,
     ) -> LectureRow:
         require_teacher(user)
         if course_id is not None:
@@ -141,7 +146,13 @@ class Lectures(Service):
             code = "".join(secrets.choice(JOIN_CODE_ALPHABET) for _ in range(JOIN_CODE_LENGTH))
             try:
                 lecture = await self._store.create(
-                    user.id, title, code, self._clock.seconds(), course_id, anonymous
+                    user.id,
+                    title,
+                    code,
+                    self._clock.seconds(),
+                    course_id,
+                    anonymous,
+                    posts_anonymous,
                 )
             except JoinCodeTaken:
                 continue
@@ -156,6 +167,13 @@ class Lectures(Service):
     def now(self) -> float:
         """The lectures' clock: what time-left figures are computed against."""
         return self._clock.seconds()
+
+    async def lecture(self, lecture_id: int) -> LectureRow:
+        """A lecture by id, whoever asks (the caller checked the right to see it)."""
+        lecture = await self._store.get(lecture_id)
+        if lecture is None:
+            raise NotFound("No such lecture.")
+        return lecture
 
     async def lectures_of(self, user: User) -> list[LectureRow]:
         require_teacher(user)

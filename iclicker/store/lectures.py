@@ -21,6 +21,8 @@ class LectureRow:
     course_id: int | None = None
     anonymous: bool = False
     """Every question asked in it is anonymous."""
+    posts_anonymous: bool = False
+    """Students' questions (Q&A) are anonymous to the instructor too."""
 
 
 @attrs.frozen
@@ -114,7 +116,9 @@ class LectureNotOpen(Exception):
     """The lecture ended before this change reached the database."""
 
 
-_LECTURE_COLUMNS = "id, owner_id, title, join_code, status, created_at, course_id, anonymous"
+_LECTURE_COLUMNS = (
+    "id, owner_id, title, join_code, status, created_at, course_id, anonymous, posts_anonymous"
+)
 _QUESTION_COLUMNS = (
     "id, lecture_id, text, choices, correct, status, revealed_at IS NOT NULL,"
     " kind, tolerance, anonymous, deadline, hidden, round, asks_confidence, results_hidden"
@@ -122,7 +126,7 @@ _QUESTION_COLUMNS = (
 
 
 def _lecture(row: tuple) -> LectureRow:
-    return LectureRow(*row[:7], anonymous=bool(row[7]))
+    return LectureRow(*row[:7], anonymous=bool(row[7]), posts_anonymous=bool(row[8]))
 
 
 def _encode_correct(kind: str, correct: Any) -> str | None:
@@ -170,18 +174,26 @@ def create_lecture_txn(
     now: float,
     course_id: int | None = None,
     anonymous: bool = False,
+    posts_anonymous: bool = False,
 ) -> LectureRow:
     try:
         txn.execute(
-            "INSERT INTO lectures"
-            " (owner_id, title, join_code, status, created_at, course_id, anonymous)"
-            " VALUES (?, ?, ?, 'open', ?, ?, ?) RETURNING id",
-            (owner_id, title, join_code, now, course_id, anonymous),
+            "INSERT INTO lectures (owner_id, title, join_code, status, created_at, course_id,"
+            " anonymous, posts_anonymous) VALUES (?, ?, ?, 'open', ?, ?, ?, ?) RETURNING id",
+            (owner_id, title, join_code, now, course_id, anonymous, posts_anonymous),
         )
     except UniqueViolation as error:
         raise JoinCodeTaken(join_code) from error
     return LectureRow(
-        txn.inserted_id(), owner_id, title, join_code, "open", now, course_id, anonymous
+        txn.inserted_id(),
+        owner_id,
+        title,
+        join_code,
+        "open",
+        now,
+        course_id,
+        anonymous,
+        posts_anonymous,
     )
 
 
@@ -679,9 +691,17 @@ class LectureStore:
         now: float,
         course_id: int | None,
         anonymous: bool = False,
+        posts_anonymous: bool = False,
     ) -> LectureRow:
         return await self._database.run(
-            create_lecture_txn, owner_id, title, join_code, now, course_id, anonymous
+            create_lecture_txn,
+            owner_id,
+            title,
+            join_code,
+            now,
+            course_id,
+            anonymous,
+            posts_anonymous,
         )
 
     async def get(self, lecture_id: int) -> LectureRow | None:

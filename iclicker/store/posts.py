@@ -166,6 +166,27 @@ def is_banned_txn(txn: Txn, lecture_id: int, user_id: int) -> bool:
     return txn.fetchone() is not None
 
 
+def on_projector_txn(txn: Txn, lecture_id: int) -> bool:
+    txn.execute("SELECT posts_on_projector FROM lectures WHERE id = ?", (lecture_id,))
+    row = txn.fetchone()
+    return bool(row and row[0])
+
+
+def set_on_projector_txn(txn: Txn, lecture_id: int, show: bool) -> None:
+    txn.execute("UPDATE lectures SET posts_on_projector = ? WHERE id = ?", (show, lecture_id))
+
+
+def posts_export_txn(txn: Txn, lecture_id: int) -> list[tuple]:
+    """Every post with its author's username, for questions.csv, oldest first."""
+    txn.execute(
+        "SELECT p.id, u.username, u.display_name, p.text, p.votes, p.answered, p.hidden,"
+        " p.posted_at FROM posts p JOIN users u ON u.id = p.author_id"
+        " WHERE p.lecture_id = ? ORDER BY p.id",
+        (lecture_id,),
+    )
+    return [tuple(row) for row in txn.fetchall()]
+
+
 class PostStore:
     """Async access to posts for the reactor thread."""
 
@@ -194,3 +215,12 @@ class PostStore:
 
     async def is_banned(self, lecture_id: int, user_id: int) -> bool:
         return await self._database.read(is_banned_txn, lecture_id, user_id)
+
+    async def on_projector(self, lecture_id: int) -> bool:
+        return await self._database.read(on_projector_txn, lecture_id)
+
+    async def set_on_projector(self, lecture_id: int, show: bool) -> None:
+        await self._database.run(set_on_projector_txn, lecture_id, show)
+
+    async def export(self, lecture_id: int) -> list[tuple]:
+        return await self._database.read(posts_export_txn, lecture_id)

@@ -57,7 +57,8 @@ class LecturesApi:
         title = check_title(field(body, "title", str))
         course_id = field(body, "course_id", int, required=False)
         anonymous = field(body, "anonymous", bool, required=False) or False
-        lecture = await self._lectures.create(user, title, course_id, anonymous)
+        anonymous_posts = field(body, "anonymous_posts", bool, required=False) or False
+        lecture = await self._lectures.create(user, title, course_id, anonymous, anonymous_posts)
         return json_response(request, 201, {"lecture": lecture_json(lecture)})
 
     async def list(self, request: Request) -> bytes:
