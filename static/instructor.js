@@ -10,6 +10,8 @@
   let current = null;      // the open (or latest closed) question, with `correct`
   let results = { counts: {} };
   let closed = false;
+  let latest = true;       // the current question is the lecture's latest (rounds)
+  const posts = new Map(); // students' questions, by id
 
   $("join-url").textContent = `${location.host}/join`;
 
@@ -80,10 +82,54 @@
     }
     showTextAnswers();
     $("close-question").hidden = closed;
+    $("close-hidden").hidden = closed;
     $("add-time").hidden = closed;
+    $("next-round").hidden = !closed || !latest || Boolean(current.anonymous);
+    $("next-round").textContent = `Start round ${(current.round || 1) + 1}`;
+    showRounds();
     const noCorrect = current.correct === null || current.correct === undefined || (Array.isArray(current.correct) && !current.correct.length);
     $("reveal").hidden = !closed || current.revealed || noCorrect;
     if (closed) Iclicker.countdown($("countdown"), { status: "closed" });
+  }
+
+  // After several rounds: each round's results side by side, and who moved.
+  function showRounds() {
+    const earlier = closed ? results.rounds || [] : [];
+    $("rounds").hidden = !earlier.length;
+    $("moved").hidden = !(earlier.length && results.moved);
+    if (earlier.length) {
+      const all = [...earlier, { round: current.round, ...results }];
+      $("rounds").replaceChildren(...all.map((round) => {
+        const panel = Iclicker.element("div", { class: "round" });
+        Iclicker.renderResults(panel, current, round, { caption: `Round ${round.round}` });
+        return panel;
+      }));
+      if (results.moved) {
+        $("moved").textContent = `${results.moved.to_correct} moved to the correct answer, ` +
+          `${results.moved.to_wrong} away from it, ${results.moved.stayed_correct} stayed right.`;
+      }
+    }
+    const confidence = closed ? results.confidence : null;
+    $("confidence-summary").hidden = !confidence;
+    if (confidence) {
+      const table = Iclicker.element("table");
+      table.append(Iclicker.element("caption", {}, "How sure, against how right"));
+      const head = Iclicker.element("tr");
+      for (const title of ["Confidence", "Right", "Wrong", "No correct answer"]) {
+        head.append(Iclicker.element("th", { scope: "col" }, title));
+      }
+      table.append(head);
+      for (const level of ["high", "medium", "low"]) {
+        const row = Iclicker.element("tr");
+        const counts = confidence[level];
+        row.append(Iclicker.element("th", { scope: "row" }, level),
+          Iclicker.element("td", {}, String(counts.right)),
+          Iclicker.element("td", {}, String(counts.wrong)),
+          Iclicker.element("td", {}, String(counts.ungraded)));
+        table.append(row);
+      }
+      $("confidence-summary").replaceChildren(table);
+    }
   }
 
   // Each distinct text answer with Accept and Hide toggles.
@@ -129,6 +175,7 @@
     current = question;
     results = { counts: {} };
     closed = false;
+    latest = true;
     $("answered").textContent = "0";
     Iclicker.countdown($("countdown"), question);
     showCurrent();
@@ -156,10 +203,15 @@
   async function refreshResults() {
     const data = await Iclicker.api("GET", `/api/lectures/${lecture.id}/questions`);
     if (!data.questions.length) return;
-    const latest = current && closed && data.questions.find((q) => q.id === current.id);
-    if (latest && latest.answers) {
-      results.answers = latest.answers;
-      showTextAnswers();
+    const mine = current && closed && data.questions.find((q) => q.id === current.id);
+    if (mine) {
+      // The instructor's full results of the closed question: answers, rounds, confidence.
+      const { id, text, choices, status, kind, anonymous, correct, revealed, ...closedResults } = mine;
+      current = { ...current, correct, revealed, round: mine.round, results_hidden: mine.results_hidden };
+      results = closedResults;
+      latest = mine.id === data.questions[data.questions.length - 1].id;
+      $("answered").textContent = closedResults.answered ?? total(closedResults.counts);
+      showCurrent();
     }
     const list = Iclicker.element("ol", { class: "result-list" });
     for (const q of data.questions) {
@@ -211,6 +263,7 @@
     const timer = $("timer").value === "custom" ? Number($("custom-timer").value) : Number($("timer").value);
     if (timer) body.timer = timer;
     if ($("anonymous").checked) body.anonymous = true;
+    if ($("ask-confidence").checked) body.confidence = true;
     return body;
   }
 
@@ -233,8 +286,63 @@
     }
   };
 
-  $("close-question").onclick = async () => {
-    if (current) await Iclicker.api("POST", `/api/lectures/${lecture.id}/questions/${current.id}/close`, {});
+  async function closeCurrent(showResults) {
+    if (!current) return;
+    const path = `/api/lectures/${lecture.id}/questions/${current.id}/close`;
+    const data = await Iclicker.api("POST", path, { show_results: showResults });
+    const { question, ...closedResults } = data;
+    if (Iclicker.kindOf(question) === "text") closedResults.answers = closedResults.answers || results.answers;
+    current = { ...current, ...question };
+    showClosed(current, closedResults);
+  }
+  $("close-question").onclick = () => closeCurrent(true);
+  $("close-hidden").onclick = () => closeCurrent(false);
+
+  $("next-round").onclick = async () => {
+    if (!current) return;
+    const data = await Iclicker.api("POST", `/api/lectures/${lecture.id}/questions/${current.id}/rounds`, {});
+    opened(data.question);
+    Iclicker.announce(`Round ${data.question.round} is open.`);
+  };
+
+  // -- students' questions ---------------------------------------------------
+
+  function showPosts() {
+    const sorted = [...posts.values()].sort((a, b) => b.votes - a.votes || a.id - b.id);
+    $("qa-empty").hidden = sorted.length > 0;
+    $("qa-list").replaceChildren(...sorted.map((post) => {
+      const item = Iclicker.element("li", { class: post.hidden ? "hidden-post" : "" });
+      item.append(Iclicker.element("span", { class: "qa-votes" }, `▲ ${post.votes}`),
+        Iclicker.element("span", { class: "qa-text" }, post.text));
+      if (post.author) item.append(Iclicker.element("span", { class: "muted" }, `— ${post.author}`));
+      const answered = Iclicker.element("button", { type: "button", class: "link", "aria-pressed": String(post.answered) },
+        post.answered ? "Answered ✓" : "Mark answered");
+      answered.setAttribute("aria-label", `${post.answered ? "Unmark" : "Mark"} answered: ${post.text}`);
+      answered.onclick = () => moderate(post, { answered: !post.answered });
+      const hide = Iclicker.element("button", { type: "button", class: "link", "aria-pressed": String(post.hidden) },
+        post.hidden ? "Show" : "Hide");
+      hide.setAttribute("aria-label", `${post.hidden ? "Show" : "Hide"}: ${post.text}`);
+      hide.onclick = () => moderate(post, { hidden: !post.hidden });
+      item.append(answered, hide);
+      return item;
+    }));
+  }
+
+  async function moderate(post, change) {
+    const data = await Iclicker.api("POST", `/api/lectures/${lecture.id}/posts/${post.id}`, change);
+    posts.set(post.id, data.post);
+    showPosts();
+  }
+
+  async function loadPosts() {
+    const data = await Iclicker.api("GET", `/api/lectures/${lecture.id}/posts`);
+    posts.clear();
+    for (const post of data.posts) posts.set(post.id, post);
+    showPosts();
+  }
+
+  $("show-posts").onchange = async () => {
+    await Iclicker.api("POST", `/api/lectures/${lecture.id}/projector`, { show_posts: $("show-posts").checked });
   };
 
   $("add-time").onclick = async () => {
@@ -298,6 +406,10 @@
 
   Iclicker.connectLecture(lecture.join_code, {
     hello(message) {
+      posts.clear();
+      for (const post of message.posts || []) posts.set(post.id, post);
+      $("show-posts").checked = Boolean(message.posts_on_projector);
+      showPosts();
       if (message.question) {
         opened(message.question);
       } else if (message.results) {
@@ -306,7 +418,27 @@
       }
     },
     question(message) {
-      if (!current || current.id !== message.question.id) opened(message.question);
+      const again = current && current.id === message.question.id && closed;
+      if (!current || current.id !== message.question.id || again) opened(message.question);
+      else latest = true;
+    },
+    post_added() {
+      loadPosts();  // with its author, which the lecture-wide frame leaves out
+    },
+    post_changed(message) {
+      const known = posts.get(message.post.id);
+      posts.set(message.post.id, { ...message.post, author: known ? known.author : undefined });
+      showPosts();
+    },
+    post_votes(message) {
+      for (const [id, votes] of Object.entries(message.votes)) {
+        const post = posts.get(Number(id));
+        if (post) post.votes = votes;
+      }
+      showPosts();
+    },
+    posts_on_projector(message) {
+      $("show-posts").checked = message.show;
     },
     question_timer(message) {
       if (current && message.question_id === current.id && !closed) {
@@ -325,12 +457,11 @@
       }
     },
     question_closed(message) {
-      if (current && message.question_id === current.id) {
-        const { type, question_id, correct, tolerance, ...closedResults } = message;
-        current.correct = correct;
-        // The lecture-wide frame has no list of text answers: keep the one on screen.
-        if (Iclicker.kindOf(current) === "text") closedResults.answers = results.answers || [];
-        showClosed(current, closedResults);
+      if (current && message.question_id === current.id && !closed) {
+        // Closed by its timer or another screen: the lecture-wide frame may hold the
+        // results back (another round coming) and never has the instructor's extras.
+        closed = true;
+        showCurrent();
       }
       refreshResults();
     },

@@ -12,6 +12,8 @@
   let results = { counts: {} };
   let closed = false;
   let asked = false;    // once a question has been asked, the code moves to a corner
+  let showPosts = false;
+  const posts = new Map();  // the students' questions, by id
 
   for (const el of document.querySelectorAll(".join-url")) el.textContent = `${location.host}/join`;
 
@@ -47,10 +49,18 @@
     });
     $("choices").replaceChildren(...items);
     $("anonymous-note").hidden = !current.anonymous;
-    $("chart").hidden = !(closed && choiceKind);
+    const withheld = closed && (current.results_hidden || results.results_hidden);
+    $("discuss").hidden = !withheld;
+    const earlier = closed && !withheld ? results.rounds || [] : [];
+    $("rounds").hidden = !earlier.length;
+    $("moved").hidden = !(earlier.length && results.moved);
+    if (earlier.length) showRounds(earlier, revealed);
+    $("chart").hidden = !(closed && choiceKind) || withheld || earlier.length > 0;
     const liveCloud = kind === "text" && !closed;
-    $("figure").hidden = choiceKind || !(closed || liveCloud);
-    if (closed && choiceKind) {
+    $("figure").hidden = choiceKind || withheld || earlier.length > 0 || !(closed || liveCloud);
+    if (withheld || earlier.length) {
+      // nothing more: the class discusses, or the rounds are side by side
+    } else if (closed && choiceKind) {
       Iclicker.renderChart($("chart"), current.choices, results.counts || {}, {
         respondents: Iclicker.kindOf(current) === "multiple" ? results.answered : undefined,
         correct: revealed && !Array.isArray(current.correct) ? current.correct : null,
@@ -66,6 +76,37 @@
     $("answer-line").hidden = !revealed;
     $("answer-line").textContent = revealed ? `✓ The answer: ${Iclicker.answerText(current, current.correct)}` : "";
     show("question");
+  }
+
+  // Every round side by side: each earlier one and the last, with who moved.
+  function showRounds(earlier, revealed) {
+    const all = [...earlier, { round: current.round || earlier.length + 1, ...results }];
+    const panels = all.map((round) => {
+      const panel = Iclicker.element("div", { class: "round" });
+      Iclicker.renderResults(panel, current, round, {
+        caption: `Round ${round.round}`,
+        correct: revealed ? current.correct : null,
+      });
+      return panel;
+    });
+    $("rounds").replaceChildren(...panels);
+    const moved = results.moved;
+    if (moved) {
+      $("moved").textContent = `${moved.to_correct} moved to the correct answer` +
+        (moved.to_wrong ? ` · ${moved.to_wrong} moved away from it` : "");
+    }
+  }
+
+  function showQuestions() {
+    const top = [...posts.values()].filter((p) => !p.hidden)
+      .sort((a, b) => b.votes - a.votes || a.id - b.id).slice(0, 5);
+    $("qa").hidden = !showPosts || !top.length;
+    $("qa-list").replaceChildren(...top.map((p) => {
+      const item = Iclicker.element("li", {}, p.text);
+      item.append(Iclicker.element("span", { class: "votes" }, ` ▲ ${p.votes}`));
+      if (p.answered) item.append(Iclicker.element("span", { class: "badge" }, " ✓ answered"));
+      return item;
+    }));
   }
 
   function answeredCount(values) {
@@ -89,6 +130,10 @@
 
   Iclicker.connectLecture(lecture.join_code, {
     hello(message) {
+      posts.clear();
+      for (const post of message.posts || []) posts.set(post.id, post);
+      showPosts = Boolean(message.posts_on_projector);
+      showQuestions();
       if (message.question) {
         opened(message.question);
       } else if (message.results) {
@@ -122,6 +167,14 @@
     },
     question_closed(message) {
       if (!current || message.question_id !== current.id) return;
+      if (message.results_hidden) {
+        closed = true;
+        results = { results_hidden: true };
+        Iclicker.countdown($("countdown"), { status: "closed" });
+        render();
+        Iclicker.announce("Round closed. Discuss with your neighbour.");
+        return;
+      }
       const { type, question_id, correct, tolerance, ...closedResults } = message;
       current.correct = correct;
       showClosed(current, closedResults);
@@ -140,7 +193,27 @@
       render();
       Iclicker.announce(`The answer: ${Iclicker.answerText(current, current.correct)}`);
     },
+    post_added(message) {
+      posts.set(message.post.id, message.post);
+      showQuestions();
+    },
+    post_changed(message) {
+      posts.set(message.post.id, message.post);
+      showQuestions();
+    },
+    post_votes(message) {
+      for (const [id, votes] of Object.entries(message.votes)) {
+        const post = posts.get(Number(id));
+        if (post) post.votes = votes;
+      }
+      showQuestions();
+    },
+    posts_on_projector(message) {
+      showPosts = message.show;
+      showQuestions();
+    },
     lecture_ended() {
+      $("qa").hidden = true;
       show("ended");
       Iclicker.announce("The lecture has ended.");
     },

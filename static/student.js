@@ -10,6 +10,9 @@
   const $ = (id) => document.getElementById(id);
   let question = null;
   let recorded = null;
+  const posts = new Map();      // the students' questions, by id
+  const myVotes = new Set();
+  const unsent = new Map();     // client_id -> text: posts awaiting their ack, resent on reconnect
 
   function show(section) {
     for (const id of ["waiting", "question", "ended"]) $(id).hidden = id !== section;
@@ -59,7 +62,13 @@
     const k = kind();
     $("question-text").textContent = q.text;
     $("result").hidden = true;
+    $("discuss").hidden = true;
     $("error").hidden = true;
+    $("confidence").hidden = !q.asks_confidence;
+    for (const radio of document.querySelectorAll("input[name=confidence]")) {
+      radio.checked = radio.value === q.my_confidence;
+      radio.disabled = false;
+    }
     $("anonymous-note").hidden = !q.anonymous;
     $("choices").hidden = k !== "single";
     $("choices").replaceChildren(...(k === "single" ? q.choices.map(button) : []));
@@ -91,9 +100,21 @@
     show("question");
   }
 
+  function confidence() {
+    const chosen = document.querySelector("input[name=confidence]:checked");
+    return question && question.asks_confidence && chosen ? chosen.value : undefined;
+  }
+
+  // Changing how sure you are re-sends the recorded answer with it.
+  for (const radio of document.querySelectorAll("input[name=confidence]")) {
+    radio.onchange = () => { if (recorded !== null) send(recorded); };
+  }
+
   function send(choice) {
     if (!question || question.status !== "open") return false;
-    if (socket.send({ type: "answer", question_id: question.id, choice })) {
+    const message = { type: "answer", question_id: question.id, choice };
+    if (confidence()) message.confidence = confidence();
+    if (socket.send(message)) {
       $("answer-status").textContent = "Sending…";
       return true;
     }
@@ -170,10 +191,83 @@
     });
   }
 
+  // -- students' questions ----------------------------------------------------
+
+  function showPosts() {
+    const sorted = [...posts.values()].filter((p) => !p.hidden)
+      .sort((a, b) => b.votes - a.votes || a.id - b.id);
+    $("qa-list").replaceChildren(...sorted.map((post) => {
+      const item = Iclicker.element("li");
+      const voted = myVotes.has(post.id);
+      const up = Iclicker.element("button", { type: "button", class: "vote", "aria-pressed": String(voted) },
+        `▲ ${post.votes}`);
+      up.setAttribute("aria-label", `${voted ? "Take back your vote for" : "Upvote"}: ${post.text} (${post.votes} votes)`);
+      up.onclick = () => socket.send({ type: "vote", post_id: post.id, up: !voted });
+      item.append(up, Iclicker.element("span", { class: "qa-text" }, post.text));
+      if (post.answered) item.append(Iclicker.element("span", { class: "badge" }, "✓ answered"));
+      return item;
+    }));
+  }
+
+  function sendPost(clientId, text) {
+    return socket.send({ type: "post", text, client_id: clientId });
+  }
+
+  $("post-form").onsubmit = (event) => {
+    event.preventDefault();
+    const text = $("post-text").value.trim();
+    if (!text) {
+      $("post-status").textContent = "Type your question first.";
+      $("post-text").focus();
+      return;
+    }
+    const clientId = `${Date.now()}-${Math.random().toString(36).slice(2, 10)}`;
+    unsent.set(clientId, text);
+    $("post-text").value = "";
+    $("post-status").textContent = sendPost(clientId, text)
+      ? "Posting…"
+      : "Not connected; your question will be posted when the connection is back.";
+  };
+
   const socket = Iclicker.connectLecture(lecture.join_code, {
     hello(message) {
-      if (message.question) render(message.question, message.my_answer);
+      if (message.question) render({ ...message.question, my_confidence: message.my_confidence }, message.my_answer);
       else show("waiting");
+      posts.clear();
+      for (const post of message.posts || []) posts.set(post.id, post);
+      myVotes.clear();
+      for (const id of message.my_votes || []) myVotes.add(id);
+      showPosts();
+      for (const [clientId, text] of unsent) sendPost(clientId, text);
+    },
+    post_added(message) {
+      posts.set(message.post.id, message.post);
+      showPosts();
+    },
+    post_changed(message) {
+      posts.set(message.post.id, message.post);
+      showPosts();
+    },
+    post_votes(message) {
+      for (const [id, votes] of Object.entries(message.votes)) {
+        const post = posts.get(Number(id));
+        if (post) post.votes = votes;
+      }
+      showPosts();
+    },
+    post_ack(message) {
+      unsent.delete(message.client_id);
+      posts.set(message.post.id, message.post);
+      showPosts();
+      $("post-status").textContent = "Your question is posted.";
+      Iclicker.announce("Your question is posted.");
+    },
+    vote_ack(message) {
+      if (message.up) myVotes.add(message.post_id);
+      else myVotes.delete(message.post_id);
+      const post = posts.get(message.post_id);
+      if (post) post.votes = message.votes;
+      showPosts();
     },
     question(message) {
       render(message.question, null);
@@ -201,6 +295,13 @@
       Iclicker.countdown($("countdown"), question);
       $("answer-status").textContent = "";
       for (const el of $("answer-form").querySelectorAll("input, button")) el.disabled = true;
+      for (const el of document.querySelectorAll("input[name=confidence]")) el.disabled = true;
+      if (message.results_hidden) {
+        for (const el of $("choices").children) el.disabled = true;
+        $("discuss").hidden = false;
+        Iclicker.announce("Round closed. Discuss your answer with your neighbour.");
+        return;
+      }
       const single = kind() === "single";
       $("result-chart").hidden = !single;
       $("result-figure").hidden = single;
@@ -216,6 +317,10 @@
     },
     error(message) {
       for (const b of $("choices").children) b.classList.remove("pending");
+      if (message.code === "posting_banned" || message.code === "rate_limited") {
+        unsent.clear();
+        $("post-status").textContent = message.message;
+      }
       $("error").textContent = message.message;
       $("error").hidden = false;
     },

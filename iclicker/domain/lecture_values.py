@@ -92,6 +92,8 @@ def question_json(question: QuestionRow, with_correct: bool, now: float | None =
             body["tolerance"] = question.tolerance
         if question.kind == "text":
             body["hidden"] = list(question.hidden)
+        if question.results_hidden:
+            body["results_hidden"] = True
     return body
 
 

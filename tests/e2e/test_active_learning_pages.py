@@ -1,0 +1,75 @@
+"""Peer instruction and Q&A in Chromium: the projector, the instructor page and three
+phone-sized students run a two-round question with confidence and a Q&A exchange. The
+new states pass axe-core; the projector is kept as screenshots in test-artifacts/."""
+
+from browsing import check_accessible, shot
+from test_lecture_pages import ask, projector_page, start_lecture_page, student_page
+from test_question_kind_pages import recorded
+
+
+def test_two_rounds_and_a_question_board(site, browser):
+    teacher, join_code, _ = start_lecture_page(browser, site)
+    projector = projector_page(browser, teacher)
+    students = [student_page(browser, site, f"peer{i}", join_code) for i in range(3)]
+    teacher.wait_for_function("() => document.getElementById('present').textContent === '3'")
+
+    teacher.check("#ask-confidence")
+    ask(teacher, "Does a heavier ball fall faster?", ["Yes", "No"], "No")
+    for page, pick in zip(students, ["Yes", "Yes", "No"], strict=True):
+        page.wait_for_selector("#confidence:not([hidden])")
+        page.check("input[name=confidence][value=high]")
+        page.click(f"#choices button[data-choice='{pick}']")
+        recorded(page)
+    check_accessible(students[0], "student, question with confidence")
+    teacher.click("#close-hidden")
+    for page in students:
+        page.wait_for_selector("#discuss:not([hidden])")
+        assert page.is_hidden("#result")
+    projector.wait_for_selector("#discuss:not([hidden])")
+    assert projector.is_hidden("#chart") and projector.is_hidden("#rounds")
+    teacher.wait_for_selector("#confidence-summary:not([hidden])")
+    check_accessible(teacher, "instructor, round 1 closed without results")
+    check_accessible(projector, "projector, discussing")
+    shot(projector, "projector-discuss")
+
+    teacher.click("#next-round")
+    for page, pick in zip(students, ["No", "No", "No"], strict=True):
+        page.wait_for_selector("#discuss", state="hidden")
+        page.click(f"#choices button[data-choice='{pick}']")
+        recorded(page)
+    teacher.click("#close-question")
+    projector.wait_for_selector("#rounds:not([hidden]) .round")
+    assert len(projector.query_selector_all("#rounds .round")) == 2
+    assert "2 moved to the correct answer" in projector.inner_text("#moved")
+    check_accessible(projector, "projector, two rounds side by side")
+    shot(projector, "projector-two-rounds")
+    students[0].wait_for_selector("#result:not([hidden])")
+    assert students[0].inner_text("#verdict").startswith("✓ Right!")
+
+    # Q&A: a student asks, the others upvote, the instructor answers and projects it.
+    students[0].fill("#post-text", "Why does air resistance not matter here?")
+    students[0].click("#post-send")
+    students[0].wait_for_function(
+        "() => document.getElementById('post-status').textContent.includes('posted')"
+    )
+    for page in students[1:]:
+        page.wait_for_selector("#qa-list li")
+        page.click("#qa-list li button.vote")
+        page.wait_for_selector("#qa-list li button.vote[aria-pressed=true]")
+    students[0].wait_for_function(
+        "() => document.querySelector('#qa-list li button.vote').textContent.includes('2')"
+    )
+    check_accessible(students[0], "student, question board")
+    teacher.wait_for_selector("#qa-list li")
+    assert "peer0" in teacher.inner_text("#qa-list li")  # attributed to the instructor
+    teacher.check("#show-posts")
+    teacher.click("#qa-list li button:text('Mark answered')")
+    projector.wait_for_selector("#qa:not([hidden]) li")
+    projector.wait_for_function(
+        "() => document.querySelector('#qa-list li').textContent.includes('answered')"
+    )
+    assert "▲ 2" in projector.inner_text("#qa-list li")
+    check_accessible(projector, "projector, top questions")
+    check_accessible(teacher, "instructor, question board")
+    shot(projector, "projector-questions")
+    students[1].wait_for_selector("#qa-list li .badge")
