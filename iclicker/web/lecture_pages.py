@@ -46,6 +46,7 @@ class LecturePages:
             check_title(form_value(request, "title") or ""),
             course,
             anonymous=form_value(request, "anonymous") == "true",
+            posts_anonymous=form_value(request, "anonymous_posts") == "true",
         )
         return redirect(request, f"/lectures/{lecture.id}")
 
