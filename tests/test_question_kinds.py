@@ -65,6 +65,7 @@ def test_question_rules_per_kind():
         ("single", ["a", "b"], None, {"absolute": 1}),
     ]:
         refused(spec, *bad)
+    assert check_new_question({"text": "Q", "kind": "text", "timer": 30.0}).timer == 30
     for timer in (4, 3601, 2.5, True, "30"):
         refused(check_new_question, {"text": "Q", "kind": "text", "timer": timer})
     assert check_new_question({"text": "Q", "kind": "text", "timer": 90}).timer == 90

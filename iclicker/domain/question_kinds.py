@@ -22,6 +22,7 @@ from typing import Any
 
 import attrs
 
+from iclicker import wire
 from iclicker.domain.errors import Invalid
 from iclicker.domain.text import trim
 
@@ -185,15 +186,13 @@ def check_accepted(answers: Any) -> tuple[str, ...]:
 
 
 def check_timer(seconds: Any) -> int | None:
+    """Whole seconds (``30.0`` is 30, as JSON has one number type), within the limits."""
     if seconds is None:
         return None
-    if (
-        isinstance(seconds, bool)
-        or not isinstance(seconds, int)
-        or not MIN_TIMER <= seconds <= MAX_TIMER
-    ):
+    whole = wire.as_int64(seconds)
+    if whole is None or not MIN_TIMER <= whole <= MAX_TIMER:
         raise Invalid(f"The timer is a whole number of seconds from {MIN_TIMER} to {MAX_TIMER}.")
-    return seconds
+    return whole
 
 
 def correct_json(kind: str, correct: Any) -> Any:
