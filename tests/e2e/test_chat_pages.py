@@ -92,12 +92,12 @@ def test_a_private_room_asks_for_its_key(site, browser):
 
     carol = registered_page(browser, site.base, "carol", viewport=PHONE)
     carol.goto(site.base + "/rooms")
-    carol.fill("input[name=key]", "tea please")
+    carol.fill("#rooms input[name=key]", "tea please")
     carol.click("text=Join Staff room")
     carol.wait_for_selector("#rooms-status:has-text('not this room')")
     assert carol.evaluate("() => document.activeElement.name") == "key"
     check_accessible(carol, "rooms list, wrong key")
-    carol.fill("input[name=key]", "coffee please")
+    carol.fill("#rooms input[name=key]", "coffee please")
     carol.click("text=Join Staff room")
     carol.wait_for_url("**/rooms/*")
     carol.wait_for_selector("#connection.online")
