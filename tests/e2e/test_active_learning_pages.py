@@ -2,7 +2,7 @@
 phone-sized students run a two-round question with confidence and a Q&A exchange. The
 new states pass axe-core; the projector is kept as screenshots in test-artifacts/."""
 
-from browsing import check_accessible, shot
+from browsing import check_accessible, press, shot, tab_to
 from test_lecture_pages import ask, projector_page, start_lecture_page, student_page
 from test_question_kind_pages import recorded
 
@@ -73,3 +73,39 @@ def test_two_rounds_and_a_question_board(site, browser):
     check_accessible(teacher, "instructor, question board")
     shot(projector, "projector-questions")
     students[1].wait_for_selector("#qa-list li .badge")
+
+
+def test_new_inputs_work_with_the_keyboard_alone(site, browser):
+    """A numeric answer with confidence, a multiple answer, a post and an upvote, keys only."""
+    teacher, join_code, _ = start_lecture_page(browser, site)
+    asker = student_page(browser, site, "keys1", join_code)
+    voter = student_page(browser, site, "keys2", join_code)
+    teacher.reload()
+    teacher.wait_for_selector("#connection[data-state=online]")
+    tab_to(teacher, "#question-text")
+    teacher.keyboard.type("How many moons has Mars?")
+    tab_to(teacher, "#kind")
+    teacher.keyboard.press("ArrowDown")
+    teacher.keyboard.press("ArrowDown")  # "A number"
+    press(teacher, "#ask-confidence", "Space")
+    press(teacher, "#ask")
+
+    asker.wait_for_selector("#value-label:not([hidden])")
+    # A radio group is one Tab stop; the arrows choose within it.
+    press(asker, "input[name=confidence][value=low]", "Space")
+    asker.keyboard.press("ArrowRight")
+    tab_to(asker, "#value")
+    asker.keyboard.type("2")
+    asker.keyboard.press("Enter")
+    recorded(asker)
+    assert asker.is_checked("input[name=confidence][value=medium]")
+
+    tab_to(asker, "#post-text")
+    asker.keyboard.type("Are they captured asteroids?")
+    press(asker, "#post-send")
+    voter.wait_for_selector("#qa-list li button.vote")
+    press(voter, "#qa-list li button.vote")
+    voter.wait_for_selector("#qa-list li button.vote[aria-pressed=true]")
+    asker.wait_for_function(
+        "() => document.querySelector('#qa-list li button.vote').textContent.includes('1')"
+    )
