@@ -98,12 +98,7 @@
     $("rounds").hidden = !earlier.length;
     $("moved").hidden = !(earlier.length && results.moved);
     if (earlier.length) {
-      const all = [...earlier, { round: current.round, ...results }];
-      $("rounds").replaceChildren(...all.map((round) => {
-        const panel = Iclicker.element("div", { class: "round" });
-        Iclicker.renderResults(panel, current, round, { caption: `Round ${round.round}` });
-        return panel;
-      }));
+      Iclicker.renderRounds($("rounds"), current, results);
       if (results.moved) {
         $("moved").textContent = `${results.moved.to_correct} moved to the correct answer, ` +
           `${results.moved.to_wrong} away from it, ${results.moved.stayed_correct} stayed right.`;
@@ -163,9 +158,9 @@
     current.correct = data.question.correct;
     current.hidden = data.question.hidden;
     for (const item of results.answers || []) {
-      const key = item.text.trim().split(/\s+/).join(" ").toLowerCase();
-      item.accepted = current.correct.some((a) => a.trim().split(/\s+/).join(" ").toLowerCase() === key);
-      item.hidden = current.hidden.some((a) => a.trim().split(/\s+/).join(" ").toLowerCase() === key);
+      const key = Iclicker.normalise(item.text);
+      item.accepted = current.correct.some((a) => Iclicker.normalise(a) === key);
+      item.hidden = current.hidden.some((a) => Iclicker.normalise(a) === key);
     }
     showCurrent();
     refreshResults();
@@ -308,7 +303,7 @@
   // -- students' questions ---------------------------------------------------
 
   function showPosts() {
-    const sorted = [...posts.values()].sort((a, b) => b.votes - a.votes || a.id - b.id);
+    const sorted = Iclicker.byVotes(posts.values());
     $("qa-empty").hidden = sorted.length > 0;
     $("qa-list").replaceChildren(...sorted.map((post) => {
       const item = Iclicker.element("li", { class: post.hidden ? "hidden-post" : "" });
@@ -431,10 +426,7 @@
       showPosts();
     },
     post_votes(message) {
-      for (const [id, votes] of Object.entries(message.votes)) {
-        const post = posts.get(Number(id));
-        if (post) post.votes = votes;
-      }
+      Iclicker.applyVotes(posts, message);
       showPosts();
     },
     posts_on_projector(message) {

@@ -199,14 +199,14 @@ const Iclicker = (() => {
   // in words, with a table beside it for screen readers and keyboard users.
   function histogramSvg(histogram, correct) {
     const bins = histogram.bins;
-    const width = 640, height = 300, left = 40, bottom = 40, top = 30;
+    const width = 640, height = 320, left = 40, bottom = 48, top = 36;
     const max = Math.max(1, ...bins.map((b) => b.count));
-    const barWidth = bins.length ? (width - left - 8) / bins.length : 0;
+    const barWidth = bins.length ? (width - 2 * left) / bins.length : 0;  // room for the last tick
     const words = histogram.count
       ? `Histogram of ${histogram.count} answers: median ${histogram.median}, middle half from ${histogram.q1} to ${histogram.q3}.`
       : "No answers yet.";
     const svg = svgElement("svg", { viewBox: `0 0 ${width} ${height}`, role: "img", "aria-label": words, class: "histogram" });
-    svg.append(svgElement("line", { x1: left, y1: height - bottom, x2: width - 4, y2: height - bottom, class: "axis" }));
+    svg.append(svgElement("line", { x1: left, y1: height - bottom, x2: width - left, y2: height - bottom, class: "axis" }));
     bins.forEach((bin, i) => {
       const h = ((height - bottom - top) * bin.count) / max;
       const x = left + i * barWidth;
@@ -216,10 +216,10 @@ const Iclicker = (() => {
         class: holdsCorrect ? "bar correct" : "bar",
       }));
       if (bin.count) svg.append(svgElement("text", { x: x + barWidth / 2, y: height - bottom - h - 4, "text-anchor": "middle", class: "count" }, bin.count));
-      svg.append(svgElement("text", { x, y: height - bottom + 18, "text-anchor": "middle", class: "tick" }, bin.from));
+      svg.append(svgElement("text", { x, y: height - bottom + 28, "text-anchor": "middle", class: "tick" }, bin.from));
     });
     if (bins.length) {
-      svg.append(svgElement("text", { x: left + bins.length * barWidth, y: height - bottom + 18, "text-anchor": "middle", class: "tick" }, bins[bins.length - 1].to));
+      svg.append(svgElement("text", { x: left + bins.length * barWidth, y: height - bottom + 28, "text-anchor": "middle", class: "tick" }, bins[bins.length - 1].to));
     }
     return svg;
   }
@@ -310,6 +310,31 @@ const Iclicker = (() => {
     }
   }
 
+  // Every round of a question side by side: the earlier ones (results.rounds) and the last.
+  function renderRounds(container, question, results, options = {}) {
+    const all = [...results.rounds, { round: question.round || results.rounds.length + 1, ...results }];
+    container.replaceChildren(...all.map((round) => {
+      const panel = element("div", { class: "round" });
+      renderResults(panel, question, round, { ...options, caption: `Round ${round.round}` });
+      return panel;
+    }));
+  }
+
+  // -- students' questions (Q&A) ------------------------------------------------
+
+  // Most votes first; the oldest first among equals (what the server's lists do).
+  function byVotes(posts) {
+    return [...posts].sort((a, b) => b.votes - a.votes || a.id - b.id);
+  }
+
+  // A coalesced post_votes frame into a page's posts (a Map by id).
+  function applyVotes(posts, message) {
+    for (const [id, votes] of Object.entries(message.votes)) {
+      const post = posts.get(Number(id));
+      if (post) post.votes = votes;
+    }
+  }
+
   // Counts down to a question's deadline from the `time_left` the server sent
   // (measured from when the frame arrived, so a wrong phone clock does not matter).
   function countdown(el, question, onZero) {
@@ -341,6 +366,6 @@ const Iclicker = (() => {
 
   return {
     lectureData, connect, connectLecture, api, renderChart, announce, element, avatar,
-    kindOf, answerText, judge, renderResults, countdown,
+    kindOf, answerText, normalise, judge, renderResults, renderRounds, countdown, byVotes, applyVotes,
   };
 })();

@@ -54,7 +54,7 @@
     const earlier = closed && !withheld ? results.rounds || [] : [];
     $("rounds").hidden = !earlier.length;
     $("moved").hidden = !(earlier.length && results.moved);
-    if (earlier.length) showRounds(earlier, revealed);
+    if (earlier.length) showRounds(revealed);
     $("chart").hidden = !(closed && choiceKind) || withheld || earlier.length > 0;
     const liveCloud = kind === "text" && !closed;
     $("figure").hidden = choiceKind || withheld || earlier.length > 0 || !(closed || liveCloud);
@@ -79,17 +79,8 @@
   }
 
   // Every round side by side: each earlier one and the last, with who moved.
-  function showRounds(earlier, revealed) {
-    const all = [...earlier, { round: current.round || earlier.length + 1, ...results }];
-    const panels = all.map((round) => {
-      const panel = Iclicker.element("div", { class: "round" });
-      Iclicker.renderResults(panel, current, round, {
-        caption: `Round ${round.round}`,
-        correct: revealed ? current.correct : null,
-      });
-      return panel;
-    });
-    $("rounds").replaceChildren(...panels);
+  function showRounds(revealed) {
+    Iclicker.renderRounds($("rounds"), current, results, { correct: revealed ? current.correct : null });
     const moved = results.moved;
     if (moved) {
       $("moved").textContent = `${moved.to_correct} moved to the correct answer` +
@@ -98,8 +89,7 @@
   }
 
   function showQuestions() {
-    const top = [...posts.values()].filter((p) => !p.hidden)
-      .sort((a, b) => b.votes - a.votes || a.id - b.id).slice(0, 5);
+    const top = Iclicker.byVotes([...posts.values()].filter((p) => !p.hidden)).slice(0, 5);
     $("qa").hidden = !showPosts || !top.length;
     $("qa-list").replaceChildren(...top.map((p) => {
       const item = Iclicker.element("li", {}, p.text);
@@ -202,10 +192,7 @@
       showQuestions();
     },
     post_votes(message) {
-      for (const [id, votes] of Object.entries(message.votes)) {
-        const post = posts.get(Number(id));
-        if (post) post.votes = votes;
-      }
+      Iclicker.applyVotes(posts, message);
       showQuestions();
     },
     posts_on_projector(message) {

@@ -194,8 +194,7 @@
   // -- students' questions ----------------------------------------------------
 
   function showPosts() {
-    const sorted = [...posts.values()].filter((p) => !p.hidden)
-      .sort((a, b) => b.votes - a.votes || a.id - b.id);
+    const sorted = Iclicker.byVotes([...posts.values()].filter((p) => !p.hidden));
     $("qa-list").replaceChildren(...sorted.map((post) => {
       const item = Iclicker.element("li");
       const voted = myVotes.has(post.id);
@@ -249,10 +248,7 @@
       showPosts();
     },
     post_votes(message) {
-      for (const [id, votes] of Object.entries(message.votes)) {
-        const post = posts.get(Number(id));
-        if (post) post.votes = votes;
-      }
+      Iclicker.applyVotes(posts, message);
       showPosts();
     },
     post_ack(message) {

@@ -1,9 +1,15 @@
-"""Shared fixtures: a running server on a fresh SQLite file, and users to talk to it."""
+"""Shared fixtures: a running server on a fresh SQLite file, and users to talk to it; the
+lecture domain over a real database for its unit tests."""
 
 import pytest
 import pytest_twisted
+from fakes import RecordingGroups, add_users
+from lecture_domain import ACCOUNTS, new_lectures
 from support import Server, User, start_server
+from twisted.internet import reactor
 from twisted.internet.task import Clock
+
+from iclicker.store.db import Database, prepare
 
 
 @pytest.fixture
@@ -29,6 +35,27 @@ def clock() -> Clock:
     clock = Clock()
     clock.advance(1_000_000)
     return clock
+
+
+@pytest.fixture
+def groups():
+    return RecordingGroups()
+
+
+@pytest_twisted.async_yield_fixture
+async def database(tmp_path):
+    """A real SQLite database holding ``lecture_domain.ACCOUNTS``."""
+    path = str(tmp_path / "l.sqlite3")
+    prepare(path)
+    add_users(path, ACCOUNTS)
+    database = Database(path, reactor)
+    yield database
+    database.close()
+
+
+@pytest.fixture
+def lectures(database, groups, clock):
+    return new_lectures(database, groups, clock)
 
 
 @pytest.fixture

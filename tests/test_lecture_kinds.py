@@ -1,22 +1,11 @@
 """The lecture domain with question kinds, timers, anonymous questions and text marks:
 ``task.Clock`` for time, a real SQLite database underneath."""
 
-# The lecture tests' fixtures are imported, and pytest passes them by name.
-# ruff: noqa: F811
-
 import sqlite3
 
 import pytest_twisted
 from fakes import Processes
-from test_lectures import (  # noqa: F401 (fixtures)
-    PROF,
-    STUDENTS,
-    _raises,
-    database,
-    groups,
-    lectures,
-    new_lectures,
-)
+from lecture_domain import PROF, STUDENTS, new_lectures, raises
 from twisted.internet import reactor
 from twisted.internet.task import deferLater
 
@@ -56,7 +45,7 @@ async def test_a_timed_question_closes_itself_at_zero(lectures, groups, clock):
     assert closes(groups) == []
     clock.advance(0.1)
     # Past the deadline and before the close commits, an answer is refused already.
-    await _raises(lectures.answer(live, STUDENTS[1].id, question.id, "b"), Conflict)
+    await raises(lectures.answer(live, STUDENTS[1].id, question.id, "b"), Conflict)
     await until(lambda: closes(groups))
     [closed] = closes(groups)
     assert closed["question_id"] == question.id and closed["counts"] == {"a": 1, "b": 0}
@@ -76,8 +65,8 @@ async def test_added_time_moves_the_deadline_for_everyone(lectures, groups, cloc
     assert closes(groups) == [] and live.question.deadline == asked_at + 45
     clock.advance(15)
     await until(lambda: closes(groups))
-    await _raises(lectures.add_time(PROF, lecture.id, question.id, 30), Conflict)
-    await _raises(lectures.add_time(PROF, lecture.id, question.id, 0), Invalid)
+    await raises(lectures.add_time(PROF, lecture.id, question.id, 30), Conflict)
+    await raises(lectures.add_time(PROF, lecture.id, question.id, 0), Invalid)
 
 
 @pytest_twisted.ensureDeferred
@@ -120,7 +109,7 @@ async def test_a_timer_that_ran_out_while_stopped_is_closed_on_load(
 
 
 @pytest_twisted.ensureDeferred
-async def test_with_two_processes_exactly_one_closes_the_question(database, clock):  # noqa: F811
+async def test_with_two_processes_exactly_one_closes_the_question(database, clock):
     a_groups, b_groups = Processes(2).registries
     a, b = new_lectures(database, a_groups, clock), new_lectures(database, b_groups, clock)
     lecture = await a.create(PROF, "Physics")
@@ -233,4 +222,4 @@ async def test_marked_text_answers_change_grades_and_what_the_room_sees(lectures
     rows = await lectures.responses(PROF, lecture.id)
     assert {row.correct for row in rows} == {None}
     other = await lectures.ask(PROF, lecture.id, NewQuestion("Q", ("a", "b"), None))
-    await _raises(lectures.mark_answer(PROF, lecture.id, other.id, "a", True, None), Conflict)
+    await raises(lectures.mark_answer(PROF, lecture.id, other.id, "a", True, None), Conflict)

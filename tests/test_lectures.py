@@ -2,13 +2,10 @@
 
 import pytest
 import pytest_twisted
-from fakes import RecordingGroups, add_users
-from twisted.internet import reactor
+from lecture_domain import ADMIN, OTHER_PROF, PROF, STUDENTS, new_lectures, raises
 from twisted.internet.defer import Deferred
 
-from iclicker.domain.accounts import User
 from iclicker.domain.batch_writer import BatchWriter
-from iclicker.domain.courses import Courses
 from iclicker.domain.errors import Conflict, Forbidden, Invalid, NotFound, Unavailable
 from iclicker.domain.lecture_values import (
     JOIN_CODE_ALPHABET,
@@ -16,54 +13,8 @@ from iclicker.domain.lecture_values import (
     instructor_group,
     lecture_group,
 )
-from iclicker.domain.lectures import TALLY_INTERVAL, Lectures
-from iclicker.store.courses import CourseStore
-from iclicker.store.db import Database, prepare
+from iclicker.domain.lectures import TALLY_INTERVAL
 from iclicker.store.lectures import Answer, LectureStore, NewQuestion
-
-PROF = User(1, "prof", "Prof", "instructor")
-OTHER_PROF = User(2, "other", "Other", "instructor")
-ADMIN = User(3, "root", "Root", "admin")
-STUDENTS = [User(10 + i, f"s{i}", f"S{i}", "student") for i in range(30)]
-
-
-@pytest.fixture
-def groups():
-    return RecordingGroups()
-
-
-@pytest_twisted.async_yield_fixture
-async def database(tmp_path):
-    path = str(tmp_path / "l.sqlite3")
-    prepare(path)
-    add_users(path, [PROF, OTHER_PROF, ADMIN, *STUDENTS])
-    database = Database(path, reactor)
-    yield database
-    database.close()
-
-
-@pytest.fixture
-def lectures(database, groups, clock):
-    return new_lectures(database, groups, clock)
-
-
-def new_lectures(database, groups, clock) -> Lectures:
-    """The lecture domain as the service builds it, over ``database``."""
-    store = LectureStore(database)
-    courses = Courses(CourseStore(database), run_here, clock, groups)
-    return Lectures(store, groups, clock, courses)
-
-
-async def run_here(function, *args):
-    """Stands in for the upload thread pool: these tests upload nothing."""
-    return function(*args)
-
-
-async def _raises(coroutine, kind, code=None):
-    with pytest.raises(kind) as caught:
-        await coroutine
-    if code is not None:
-        assert caught.value.code == code
 
 
 def test_question_rules():
@@ -88,10 +39,10 @@ async def test_only_owners_and_admins_drive_a_lecture(lectures):
     """Students get Forbidden; another instructor gets NotFound; an admin may."""
     lecture = await lectures.create(PROF, "Physics")
     assert len(lecture.join_code) == 6 and set(lecture.join_code) <= set(JOIN_CODE_ALPHABET)
-    await _raises(lectures.create(STUDENTS[0], "Nope"), Forbidden)
-    await _raises(lectures.owned(STUDENTS[0], lecture.id), Forbidden)
-    await _raises(lectures.owned(OTHER_PROF, lecture.id), NotFound)
-    await _raises(lectures.owned(PROF, 999), NotFound)
+    await raises(lectures.create(STUDENTS[0], "Nope"), Forbidden)
+    await raises(lectures.owned(STUDENTS[0], lecture.id), Forbidden)
+    await raises(lectures.owned(OTHER_PROF, lecture.id), NotFound)
+    await raises(lectures.owned(PROF, 999), NotFound)
     assert (await lectures.owned(ADMIN, lecture.id)).id == lecture.id
     assert lectures.role_of(ADMIN, lecture) == "instructor"
     assert lectures.role_of(OTHER_PROF, lecture) == "student"
@@ -145,15 +96,13 @@ async def test_answer_errors(lectures):
     live = await lectures.open_by_code(lecture.join_code)
     q_other = await lectures.ask(PROF, other.id, NewQuestion("Elsewhere", ("a", "b"), None))
     question = await lectures.ask(PROF, lecture.id, NewQuestion("Q", ("a", "b"), None))
-    await _raises(lectures.answer(live, STUDENTS[0].id, 9999, "a"), Invalid, "unknown_question")
-    await _raises(
+    await raises(lectures.answer(live, STUDENTS[0].id, 9999, "a"), Invalid, "unknown_question")
+    await raises(
         lectures.answer(live, STUDENTS[0].id, q_other.id, "a"), Invalid, "unknown_question"
     )
-    await _raises(
-        lectures.answer(live, STUDENTS[0].id, question.id, "c"), Invalid, "invalid_choice"
-    )
+    await raises(lectures.answer(live, STUDENTS[0].id, question.id, "c"), Invalid, "invalid_choice")
     await lectures.close(PROF, lecture.id, question.id)
-    await _raises(
+    await raises(
         lectures.answer(live, STUDENTS[0].id, question.id, "a"), Conflict, "question_closed"
     )
 
@@ -164,15 +113,15 @@ async def test_close_and_end_rules(lectures, groups):
     lecture = await lectures.create(PROF, "Physics")
     question = await lectures.ask(PROF, lecture.id, NewQuestion("Q", ("a", "b"), None))
     await lectures.close(PROF, lecture.id, question.id)
-    await _raises(lectures.close(PROF, lecture.id, question.id), Conflict)
-    await _raises(lectures.close(PROF, lecture.id, 9999), NotFound)
+    await raises(lectures.close(PROF, lecture.id, question.id), Conflict)
+    await raises(lectures.close(PROF, lecture.id, 9999), NotFound)
     await lectures.ask(PROF, lecture.id, NewQuestion("Q2", ("a", "b"), None))
     ended = await lectures.end(PROF, lecture.id)
     assert ended.status == "ended"
     tail = [m["type"] for _, m in groups.sent if m["type"] != "tally"][-2:]
     assert tail == ["question_closed", "lecture_ended"]
-    await _raises(lectures.end(PROF, lecture.id), Conflict)
-    await _raises(lectures.ask(PROF, lecture.id, NewQuestion("Q3", ("a", "b"), None)), Conflict)
+    await raises(lectures.end(PROF, lecture.id), Conflict)
+    await raises(lectures.ask(PROF, lecture.id, NewQuestion("Q3", ("a", "b"), None)), Conflict)
     assert await lectures.open_by_code(lecture.join_code) is None
 
 
@@ -247,7 +196,7 @@ async def test_ask_refuses_a_lecture_ended_after_its_own_check(lectures, databas
     await lectures.open_by_code(lecture.join_code)  # the live cache still says "open"
     store = LectureStore(database)
     await store.end(lecture.id, 1.0)  # another request's end, committed in between
-    await _raises(lectures.ask(PROF, lecture.id, NewQuestion("Q", ("a", "b"), None)), Conflict)
+    await raises(lectures.ask(PROF, lecture.id, NewQuestion("Q", ("a", "b"), None)), Conflict)
     state = await store.questions(lecture.id)
     assert state == []
 
@@ -275,9 +224,9 @@ async def test_reveal_needs_a_closed_question_with_an_answer(lectures, groups):
     live = await lectures.open_by_code(lecture.join_code)
     question = await lectures.ask(PROF, lecture.id, NewQuestion("Q", ("a", "b"), "b"))
     await lectures.answer(live, STUDENTS[0].id, question.id, "b")
-    await _raises(lectures.reveal(PROF, lecture.id, question.id), Conflict)
-    await _raises(lectures.reveal(OTHER_PROF, lecture.id, question.id), NotFound)
-    await _raises(lectures.reveal(STUDENTS[0], lecture.id, question.id), Forbidden)
+    await raises(lectures.reveal(PROF, lecture.id, question.id), Conflict)
+    await raises(lectures.reveal(OTHER_PROF, lecture.id, question.id), NotFound)
+    await raises(lectures.reveal(STUDENTS[0], lecture.id, question.id), Forbidden)
     await lectures.close(PROF, lecture.id, question.id)
     results = live.hello(PROF.id, "instructor", 0)["results"]
     assert results["question"]["revealed"] is False and results["counts"] == {"a": 0, "b": 1}
@@ -294,7 +243,7 @@ async def test_reveal_needs_a_closed_question_with_an_answer(lectures, groups):
     no_answer = await lectures.ask(PROF, lecture.id, NewQuestion("Poll", ("x", "y"), None))
     assert live.hello(PROF.id, "instructor", 0)["results"] is None
     await lectures.close(PROF, lecture.id, no_answer.id)
-    await _raises(lectures.reveal(PROF, lecture.id, no_answer.id), Conflict)
+    await raises(lectures.reveal(PROF, lecture.id, no_answer.id), Conflict)
 
 
 @pytest_twisted.ensureDeferred

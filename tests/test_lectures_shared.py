@@ -4,7 +4,7 @@ and the presence board, with a fake clock, over one real database."""
 import pytest
 import pytest_twisted
 from fakes import Inbox, Processes
-from test_lectures import PROF, STUDENTS, database, new_lectures  # noqa: F401 (fixture)
+from lecture_domain import PROF, STUDENTS, new_lectures
 
 from iclicker.domain.lecture_values import instructor_group, lecture_group
 from iclicker.domain.lectures import TALLY_INTERVAL
@@ -13,7 +13,7 @@ from iclicker.store.lectures import NewQuestion
 
 
 @pytest.fixture
-def two(database, clock):  # noqa: F811
+def two(database, clock):
     """Lectures in processes A and B, each with an instructor screen and a student socket."""
     a_groups, b_groups = Processes(2).registries
     a, b = new_lectures(database, a_groups, clock), new_lectures(database, b_groups, clock)

@@ -1,20 +1,9 @@
 """Peer instruction: rounds of one question and confidence ratings, in the lecture domain
 (``task.Clock``, a real SQLite database)."""
 
-# The lecture tests' fixtures are imported, and pytest passes them by name.
-# ruff: noqa: F811
-
 import pytest_twisted
+from lecture_domain import PROF, STUDENTS, new_lectures, raises
 from test_lecture_kinds import closes, opened
-from test_lectures import (  # noqa: F401 (fixtures)
-    PROF,
-    STUDENTS,
-    _raises,
-    database,
-    groups,
-    lectures,
-    new_lectures,
-)
 
 from iclicker.domain.errors import Conflict, Invalid
 from iclicker.store.lectures import NewQuestion
@@ -62,12 +51,12 @@ async def test_two_rounds_hide_then_show_both_and_who_moved(lectures, groups, da
 @pytest_twisted.ensureDeferred
 async def test_only_the_latest_closed_named_question_gets_another_round(lectures):
     lecture, live, question = await opened(lectures, NewQuestion("Q", ("a", "b"), None))
-    await _raises(lectures.next_round(PROF, lecture.id, question.id), Conflict)  # still open
+    await raises(lectures.next_round(PROF, lecture.id, question.id), Conflict)  # still open
     later = await lectures.ask(PROF, lecture.id, NewQuestion("Q2", ("a", "b"), None))
-    await _raises(lectures.next_round(PROF, lecture.id, question.id), Conflict)  # not latest
+    await raises(lectures.next_round(PROF, lecture.id, question.id), Conflict)  # not latest
     poll = await lectures.ask(PROF, lecture.id, NewQuestion("P", ("a", "b"), None, anonymous=True))
     await lectures.close(PROF, lecture.id, poll.id)
-    await _raises(lectures.next_round(PROF, lecture.id, poll.id), Conflict)  # anonymous
+    await raises(lectures.next_round(PROF, lecture.id, poll.id), Conflict)  # anonymous
     assert later.id != poll.id
 
 
@@ -80,7 +69,7 @@ async def test_confidence_against_correctness_after_the_close(lectures, groups):
     for student, (choice, sure) in zip(STUDENTS, picks, strict=False):
         await lectures.answer(live, student.id, question.id, choice, sure)
     assert live.hello(STUDENTS[0].id, "student", 0)["my_confidence"] == "high"
-    await _raises(
+    await raises(
         lectures.answer(live, STUDENTS[5].id, question.id, "a", "certain"),
         Invalid,
         "invalid_answer",

@@ -1,19 +1,9 @@
 """Students' questions (Q&A): posting, votes and their coalesced counts, moderation and
 bans, with ``task.Clock`` over a real SQLite database."""
 
-# The lecture tests' fixtures are imported, and pytest passes them by name.
-# ruff: noqa: F811
-
 import pytest
 import pytest_twisted
-from test_lectures import (  # noqa: F401 (fixtures)
-    PROF,
-    STUDENTS,
-    _raises,
-    database,
-    groups,
-    lectures,
-)
+from lecture_domain import PROF, STUDENTS, raises
 
 from iclicker.domain.errors import Forbidden, Invalid, NotFound, TooManyAttempts
 from iclicker.domain.posts import POSTS_PER_MINUTE, VOTES_INTERVAL, Posts
@@ -50,7 +40,7 @@ async def test_posts_votes_and_order(lectures, posts, groups, clock):
     assert await posts.vote(live, STUDENTS[3], second["id"], True) == 2
     assert await posts.vote(live, STUDENTS[3], second["id"], False) == 1  # taken back
     assert await posts.vote(live, STUDENTS[3], first["id"], False) == 0  # nothing to take
-    await _raises(posts.vote(live, STUDENTS[3], 999, True), NotFound, "unknown_post")
+    await raises(posts.vote(live, STUDENTS[3], 999, True), NotFound, "unknown_post")
     assert sent(groups, "post_votes") == []
     clock.advance(VOTES_INTERVAL)
     [counts] = sent(groups, "post_votes")  # coalesced: one frame for the whole burst
@@ -73,17 +63,17 @@ async def test_moderation_bans_limits_and_anonymity(lectures, posts, groups, clo
     assert (await posts.hello(live, STUDENTS[1], instructor=False))["posts"] == []
     answered = await posts.moderate(PROF, lecture.id, post["id"], True, False)
     assert answered["answered"] and not answered["hidden"]
-    await _raises(posts.moderate(PROF, lecture.id, 999, True, None), NotFound)
+    await raises(posts.moderate(PROF, lecture.id, 999, True, None), NotFound)
 
     await posts.ban(PROF, lecture.id, STUDENTS[1].username, True)
-    await _raises(posts.post(live, STUDENTS[1], "Hello?", None), Forbidden, "posting_banned")
+    await raises(posts.post(live, STUDENTS[1], "Hello?", None), Forbidden, "posting_banned")
     await posts.ban(PROF, lecture.id, STUDENTS[1].username, False)
     await posts.post(live, STUDENTS[1], "Hello again", None)
 
-    await _raises(posts.post(live, STUDENTS[2], " ", None), Invalid)
-    await _raises(posts.post(live, STUDENTS[2], "x" * 501, None), Invalid)
+    await raises(posts.post(live, STUDENTS[2], " ", None), Invalid)
+    await raises(posts.post(live, STUDENTS[2], "x" * 501, None), Invalid)
     for number in range(POSTS_PER_MINUTE):
         await posts.post(live, STUDENTS[2], f"Question {number}", None)
-    await _raises(posts.post(live, STUDENTS[2], "One more", None), TooManyAttempts)
+    await raises(posts.post(live, STUDENTS[2], "One more", None), TooManyAttempts)
     clock.advance(60)
     await posts.post(live, STUDENTS[2], "A minute later", None)

@@ -9,6 +9,7 @@ from typing import Any
 
 from iclicker.domain.errors import Invalid
 from iclicker.domain.question_kinds import (
+    Tally,
     check_spec,
     check_timer,
     correct_json,
@@ -104,15 +105,18 @@ def timer_json(deadline: float, now: float | None) -> dict[str, Any]:
     return timer
 
 
+def summarise(tally: Tally, question: QuestionRow) -> dict[str, Any]:
+    """A tally's results, with a text question's hidden and accepted answers marked."""
+    return tally.summary(question.hidden, question.correct if question.kind == "text" else ())
+
+
 def results_json(
     question: QuestionRow, counts: dict[str, int], for_students: bool = False
 ) -> dict[str, Any]:
     """A question's results from its stored answers' counts: ``counts`` per choice (every
     choice present; empty for numeric and text) and the kind's own fields; ``for_students``:
     what every socket of the lecture gets (no list of text answers)."""
-    summary = tally_of(question.kind, question.choices, counts).summary(
-        question.hidden, question.correct if question.kind == "text" else ()
-    )
+    summary = summarise(tally_of(question.kind, question.choices, counts), question)
     if question.kind != "single":
         # Picks per choice or listed answers are no head count (single's counts are).
         summary["answered"] = sum(counts.values())
@@ -130,11 +134,6 @@ def closed_json(closed: ClosedQuestion, for_students: bool = False) -> dict[str,
         ]
         body["moved"] = closed.moved
     return body
-
-
-def full_counts(question: QuestionRow, counts: dict[str, int]) -> dict[str, int]:
-    """Counts per choice, every choice present, in the question's order."""
-    return results_json(question, counts)["counts"]
 
 
 def _trimmed(value: str, what: str, limit: int) -> str:

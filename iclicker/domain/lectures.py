@@ -356,9 +356,7 @@ class Lectures(Service):
         only when the instructor chooses, so they can discuss first.
         """
         await self.owned(user, lecture_id)
-        question = await self._store.question(question_id)
-        if question is None or question.lecture_id != lecture_id:
-            raise NotFound("No such question.")
+        question = await self._question_of(lecture_id, question_id)
         if question.status == "open":
             raise Conflict("Close the question before revealing its answer.")
         if question.correct is None or question.correct == ():

@@ -5,7 +5,7 @@ from typing import Any
 import attrs
 from twisted.internet.interfaces import IDelayedCall
 
-from iclicker.domain.lecture_values import closed_json, lecture_json, question_json
+from iclicker.domain.lecture_values import closed_json, lecture_json, question_json, summarise
 from iclicker.domain.question_kinds import Tally, tally_for, wire_answer
 from iclicker.store.lectures import ClosedQuestion, LectureRow, QuestionRow
 
@@ -76,11 +76,7 @@ class LiveLecture:
     def tally_message(self, present: int) -> dict:
         """What the instructors' screens show: the results so far, answered, present."""
         question = self.question
-        results = (
-            self.tally.summary(question.hidden, question.correct if question.kind == "text" else ())
-            if question
-            else {"counts": {}}
-        )
+        results = summarise(self.tally, question) if question else {"counts": {}}
         return {
             "type": "tally",
             "question_id": question.id if question else None,

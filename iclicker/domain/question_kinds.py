@@ -33,7 +33,6 @@ MAX_ACCEPTED = 50
 MAX_NUMBER = 1e15
 """Numbers beyond this are typing accidents, and past 2**53 floats stop being exact."""
 MIN_TIMER, MAX_TIMER = 5, 3600
-TIMER_PRESETS = (15, 30, 60, 120)
 MAX_BINS = 12
 SHOWN_ANSWERS = 100
 """Distinct text answers listed in a tally (the most frequent)."""

@@ -159,13 +159,6 @@ def ban_txn(txn: Txn, lecture_id: int, user_id: int, banned: bool, now: float) -
         )
 
 
-def is_banned_txn(txn: Txn, lecture_id: int, user_id: int) -> bool:
-    txn.execute(
-        "SELECT 1 FROM posting_bans WHERE lecture_id = ? AND user_id = ?", (lecture_id, user_id)
-    )
-    return txn.fetchone() is not None
-
-
 def on_projector_txn(txn: Txn, lecture_id: int) -> bool:
     txn.execute("SELECT posts_on_projector FROM lectures WHERE id = ?", (lecture_id,))
     row = txn.fetchone()
@@ -212,9 +205,6 @@ class PostStore:
 
     async def ban(self, lecture_id: int, user_id: int, banned: bool, now: float) -> None:
         await self._database.run(ban_txn, lecture_id, user_id, banned, now)
-
-    async def is_banned(self, lecture_id: int, user_id: int) -> bool:
-        return await self._database.read(is_banned_txn, lecture_id, user_id)
 
     async def on_projector(self, lecture_id: int) -> bool:
         return await self._database.read(on_projector_txn, lecture_id)

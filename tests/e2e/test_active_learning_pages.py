@@ -21,6 +21,7 @@ def test_two_rounds_and_a_question_board(site, browser):
         page.click(f"#choices button[data-choice='{pick}']")
         recorded(page)
     check_accessible(students[0], "student, question with confidence")
+    shot(students[0], "student-confidence-390")
     teacher.click("#close-hidden")
     for page in students:
         page.wait_for_selector("#discuss:not([hidden])")
@@ -60,6 +61,7 @@ def test_two_rounds_and_a_question_board(site, browser):
         "() => document.querySelector('#qa-list li button.vote').textContent.includes('2')"
     )
     check_accessible(students[0], "student, question board")
+    shot(students[0], "student-question-board-390")
     teacher.wait_for_selector("#qa-list li")
     assert "peer0" in teacher.inner_text("#qa-list li")  # attributed to the instructor
     teacher.check("#show-posts")

@@ -51,6 +51,9 @@ def test_each_kind_with_a_timer_on_every_screen(site, browser):
     teacher.click("#ask")
     for page, pick in zip(students, ["Jupiter", "Jupiter", "Mars"], strict=True):
         page.wait_for_selector("#countdown:not([hidden])")
+        # Only the buttons: no other kind's inputs, no confidence it did not ask for.
+        for other in ("#answer-form", "#multiple-choices", "#confidence", "#anonymous-note"):
+            assert page.is_hidden(other), other
         assert "left" in page.inner_text("#countdown")
         page.click(f"#choices button[data-choice='{pick}']")
         recorded(page)
@@ -73,6 +76,7 @@ def test_each_kind_with_a_timer_on_every_screen(site, browser):
         page.click("#send-answer")
         recorded(page)
     check_accessible(students[0], "student, multiple question answered")
+    shot(students[0], "student-multiple-390")
     close_and_wait(teacher, students)
     assert students[0].inner_text("#verdict").startswith("✓ Right!")
     assert students[1].inner_text("#verdict").startswith("✗ Not quite")
@@ -100,7 +104,10 @@ def test_each_kind_with_a_timer_on_every_screen(site, browser):
     assert "median" in projector.get_attribute("#figure svg.histogram", "aria-label")
     assert students[0].inner_text("#verdict").startswith("✓ Right!")
     check_accessible(projector, "projector, histogram")
+    assert students[2].is_hidden("#result-chart"), "no bars left from the last question"
+    assert students[2].is_hidden("#multiple-choices") and students[2].is_hidden("#confidence")
     check_accessible(students[2], "student, numeric results")
+    shot(students[2], "student-histogram-390")
     shot(projector, "projector-histogram")
 
     # text, anonymous: a live word cloud; the instructor hides an answer
@@ -131,4 +138,5 @@ def test_each_kind_with_a_timer_on_every_screen(site, browser):
     assert "boring" not in projector.inner_text("#figure")
     check_accessible(projector, "projector, word cloud")
     check_accessible(students[0], "student, anonymous text results")
+    shot(students[0], "student-word-cloud-390")
     shot(projector, "projector-word-cloud")
