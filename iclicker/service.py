@@ -165,6 +165,7 @@ def build_service(config: Config, reactor) -> MultiService:
         redis.on_resync(sockets_service.reconnect_everyone)
         redis.on_resync(lectures.forget_all)
         redis.on_resync(posts.forget_all)
+        redis.on_resync(chat.rooms.forget_member_lists)
 
     kit = PageKit(Templates(), CsrfTokens(secret, guards), sessions)
     app = make_app()

@@ -1,4 +1,5 @@
-"""The lecture socket's frame handling in memory: in-flight limit and last-resort errors."""
+"""Sockets in memory: the lecture socket's in-flight limit and last-resort errors, what a
+chat socket skips, and what a room socket lets go of."""
 
 import json
 
@@ -125,3 +126,80 @@ def test_a_chat_socket_skips_the_messages_its_hello_carried():
     assert kept[0][1] == prepared_frame(message(8))
     newer = {"type": "batch", "messages": [message(10), message(11)]}
     assert socket._news(newer, b"frames") == [(newer, b"frames")]
+
+
+class EnteringRooms:
+    """Rooms whose admissions wait for the test; records the sockets let go of."""
+
+    def __init__(self) -> None:
+        self.admissions: list[Deferred] = []
+        self.let_go: list = []
+
+    async def enter(self, user, room_id):
+        admission: Deferred = Deferred()
+        self.admissions.append(admission)
+        return await admission
+
+    def left(self, entry) -> None:
+        self.let_go.append(entry)
+
+
+def a_room_socket(monkeypatch) -> tuple:
+    """A room socket being let in (its handshake waiting on ``rooms.admissions``)."""
+    from autobahn.twisted.websocket import WebSocketServerProtocol
+
+    from iclicker.ws.chat_sockets import Chat, RoomSocket
+
+    monkeypatch.setattr(WebSocketServerProtocol, "connectionLost", lambda self, reason: None)
+    rooms = EnteringRooms()
+
+    class Sessions:
+        async def user(self, token):
+            return STUDENT
+
+    class Tracker:
+        def discard(self, socket, user_id) -> None:
+            pass
+
+    class Context:
+        sessions = Sessions()
+        tracker = Tracker()
+
+    class Factory:
+        context = Context()
+        domain = Chat(rooms, None, None)
+
+    class Request:
+        headers = {"cookie": "iclicker_session=token"}
+        path = "/ws/rooms/5"
+
+    socket = RoomSocket()
+    socket.factory = Factory()
+    handshake = Deferred.fromCoroutine(socket._admit_safely(Request()))
+    return socket, rooms, handshake
+
+
+def test_a_room_socket_lets_go_of_its_room_once_however_it_goes(monkeypatch):
+    """Let in then closed; let in after its client left; refused after its client left."""
+    from twisted.internet.error import ConnectionDone
+    from twisted.python.failure import Failure
+
+    from iclicker.domain.errors import Forbidden
+
+    gone = Failure(ConnectionDone())
+    socket, rooms, _ = a_room_socket(monkeypatch)
+    rooms.admissions[0].callback("entry")
+    assert rooms.let_go == []
+    socket.connectionLost(gone)
+    assert rooms.let_go == ["entry"]
+
+    socket, rooms, _ = a_room_socket(monkeypatch)
+    socket.connectionLost(gone)
+    rooms.admissions[0].callback("entry")
+    assert rooms.let_go == ["entry"]
+
+    socket, rooms, handshake = a_room_socket(monkeypatch)
+    socket.connectionLost(gone)
+    rooms.admissions[0].errback(Forbidden("Only the room's members can do that.", "not_member"))
+    handshake.addErrback(lambda failure: None)
+    assert rooms.let_go == []

@@ -26,6 +26,14 @@ from iclicker.domain.chat_values import (
     room_json,
 )
 from iclicker.domain.errors import Conflict, Forbidden, NotFound
+from iclicker.domain.member_lists import (
+    Entry,
+    MemberLists,
+    member_removed,
+    members_group,
+    removed,
+    room_deleted,
+)
 from iclicker.groups.interface import IGroups
 from iclicker.store.chat import ChatStore, NameTaken, RoomRow
 
@@ -54,6 +62,7 @@ class Rooms:
         self._groups = groups
         self._hasher = hasher
         self._clock = clock
+        self._member_lists = MemberLists(store, groups)
 
     async def create(self, user: User, name: str, key: str | None) -> dict:
         name, key = check_room_name(name), check_key(key)
@@ -80,6 +89,22 @@ class Rooms:
         if not room.member:
             raise Forbidden("Only the room's members can do that.", "not_member")
         return room
+
+    async def enter(self, user: User, room_id: int) -> Entry:
+        """Let a socket of a member in (as ``member_room``, mostly without reading the
+        database); it holds the room's member list here until ``left``."""
+        return await self._member_lists.enter(user.id, room_id)
+
+    def left(self, entry: Entry) -> None:
+        self._member_lists.left(entry)
+
+    def gone_since(self, user: User, entry: Entry) -> dict | None:
+        """The closing frame (``removed``, ``room_deleted``) a socket let in with ``entry``
+        may have missed before it joined the room's groups."""
+        return self._member_lists.gone_since(user.id, entry)
+
+    def forget_member_lists(self) -> None:
+        self._member_lists.forget_all()
 
     async def join(self, user: User, room_id: int, key: str | None) -> dict:
         room = await self.room(user, room_id)
@@ -113,7 +138,8 @@ class Rooms:
         await self._store.delete_room(room.id)
         channel = room_channel(room.id)
         self._channels.forget(channel)
-        self._groups.group_send(channel.group, {"type": "room_deleted", "room_id": room.id})
+        self._groups.group_send(members_group(room.id), room_deleted(room.id))
+        self._groups.group_send(channel.group, room_deleted(room.id))
         self.log.info("Room {room_id} deleted by user {user_id}", room_id=room.id, user_id=user.id)
 
     async def members(self, user: User, room_id: int) -> list[dict]:
@@ -149,10 +175,10 @@ class Rooms:
             raise NotFound("That user is not banned from this room.")
 
     def _removed(self, room_id: int, user_id: int, reason: str) -> None:
-        """Tell the user's sockets; those on this room close (the others ignore it)."""
-        self._groups.group_send(
-            user_group(user_id), {"type": "removed", "room_id": room_id, "reason": reason}
-        )
+        """Tell every process's member list, then the user's sockets; those on this room
+        close (the others ignore it)."""
+        self._groups.group_send(members_group(room_id), member_removed(room_id, user_id, reason))
+        self._groups.group_send(user_group(user_id), removed(room_id, reason))
 
     async def history(
         self, user: User, room_id: int, before: int | None, limit: int | None

@@ -145,6 +145,20 @@ def room_txn(txn: Txn, room_id: int, user_id: int) -> RoomRow | None:
     return RoomRow(*row[:5], bool(row[5])) if row else None
 
 
+def room_with_members_txn(txn: Txn, room_id: int) -> tuple[RoomRow | None, set[int]]:
+    """One room (as seen by a member) and the ids of all its members."""
+    txn.execute(
+        f"SELECT {_ROOM_COLUMNS} FROM rooms JOIN users AS admins ON admins.id = rooms.admin_id"
+        " WHERE rooms.id = ?",
+        (room_id,),
+    )
+    row = txn.fetchone()
+    if row is None:
+        return None, set()
+    txn.execute("SELECT user_id FROM room_members WHERE room_id = ?", (room_id,))
+    return RoomRow(*row, member=True), {user_id for (user_id,) in txn.fetchall()}
+
+
 def rooms_txn(txn: Txn, user_id: int) -> list[RoomRow]:
     """Every room by name (any case), with whether ``user_id`` is a member of each."""
     txn.execute(
@@ -393,6 +407,9 @@ class ChatStore:
 
     async def room(self, room_id: int, user_id: int) -> RoomRow | None:
         return await self._database.read(room_txn, room_id, user_id)
+
+    async def room_with_members(self, room_id: int) -> tuple[RoomRow | None, set[int]]:
+        return await self._database.read(room_with_members_txn, room_id)
 
     async def rooms(self, user_id: int) -> list[RoomRow]:
         return await self._database.read(rooms_txn, user_id)

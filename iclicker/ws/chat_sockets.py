@@ -16,9 +16,9 @@ from iclicker.domain.chat_values import (
     room_json,
 )
 from iclicker.domain.conversations import Conversation, Conversations
+from iclicker.domain.member_lists import Entry
 from iclicker.domain.rooms import Rooms, room_channel
-from iclicker.store.chat import RoomRow
-from iclicker.ws.socket import AppSocket, Refused
+from iclicker.ws.socket import CLOSING_MESSAGES, AppSocket, Refused
 
 
 @attrs.frozen
@@ -94,19 +94,30 @@ class ChannelSocket(AppSocket):
 
 class RoomSocket(ChannelSocket):
     path_prefix = "/ws/rooms/"
-    _room: RoomRow
+    _entry: Entry | None = None
 
     async def admit(self, user, rest: str) -> None:
         room_id = wire.as_int64(int(rest)) if rest.isdigit() and len(rest) <= 19 else None
         if room_id is None:
             raise Refused(404, "no such room")
-        self._room = await self.factory.domain.rooms.member_room(user, room_id)
+        self._entry = await self.factory.domain.rooms.enter(user, room_id)
         self.channel = room_channel(room_id)
         self.room_id = room_id
 
+    async def hello(self) -> dict[str, Any] | None:
+        """Unless the member was removed (or the room deleted) while the socket opened."""
+        gone = self.factory.domain.rooms.gone_since(self.user, self._entry)
+        if gone is not None:
+            self.send(gone)
+            self.close_with(*CLOSING_MESSAGES[gone["type"]])
+            return None
+        return await super().hello()
+
     def greeting(self) -> dict[str, Any]:
-        room, self._room = self._room, None  # not kept for the socket's lifetime
-        return {"room": room_json(room)}
+        return {"room": room_json(self._entry.room)}
+
+    def released(self) -> None:
+        self.factory.domain.rooms.left(self._entry)
 
     async def received(self, message: dict[str, Any]) -> None:
         client_id = message.get("client_id")

@@ -109,6 +109,7 @@ class AppSocket(WebSocketServerProtocol):
     """The groups joined at open, left again at close."""
     _early: list | None = None
     """Group frames that arrived before ``hello`` was sent (None once it was)."""
+    _lost = False
     _write_paused = False
     _unsent_bytes = 0
     _in_flight = 0
@@ -137,6 +138,10 @@ class AppSocket(WebSocketServerProtocol):
     def closed(self) -> None:
         """Called once when a socket that was opened goes away."""
 
+    def released(self) -> None:
+        """Called once when a socket that was admitted goes away, opened or not: let go of
+        what ``admit`` took."""
+
     # -- handshake ---------------------------------------------------------------
 
     def onConnect(self, request: ConnectionRequest) -> Deferred:
@@ -152,6 +157,8 @@ class AppSocket(WebSocketServerProtocol):
                 raise Refused(401, "log in first")
             await self.admit(user, request.path[len(self.path_prefix) :])
             self.user = user
+            if self._lost:  # the client left while it was being admitted
+                self.released()
         except Refused as refused:
             raise ConnectionDeny(refused.status, refused.reason) from None
         except (NotFound, Forbidden, Unavailable) as error:
@@ -188,6 +195,7 @@ class AppSocket(WebSocketServerProtocol):
 
     def connectionLost(self, reason: Failure) -> None:
         super().connectionLost(reason)
+        self._lost = True
         if self.user is None:
             return
         context = self.factory.context
@@ -197,6 +205,7 @@ class AppSocket(WebSocketServerProtocol):
             context.groups.group_discard(group, self)
         if groups:
             self.closed()
+        self.released()
 
     # -- outgoing ------------------------------------------------------------------
 

@@ -169,7 +169,9 @@ async def test_redis_restarting_mid_lecture(pair, redis_server):
 
 @pytest_twisted.ensureDeferred
 async def test_a_room_across_two_processes(pair):
-    """Messages, presence and a ban reach the sockets of both processes."""
+    """Messages, presence and a ban reach the sockets of both processes; the process that
+    let the banned member in from its member list refuses them after a ban made on the
+    other, and lets in someone who joined through the other."""
     a, b = pair
     alice, bob = User(a), User(a)
     await alice.register("alice")
@@ -180,6 +182,8 @@ async def test_a_room_across_two_processes(pair):
     await on_a.next_of("hello")
     on_b = await open_socket(b, f"/ws/rooms/{room['id']}", on(b, bob))
     await on_b.next_of("hello")
+    alice_on_b = await open_socket(b, f"/ws/rooms/{room['id']}", on(b, alice))
+    await alice_on_b.next_of("hello")  # B keeps the room's member list while she is there
     await until(lambda presence: presence["online"] == ["alice", "bob"], on_a, "presence")
     await until(lambda presence: presence["online"] == ["alice", "bob"], on_b, "presence")
 
@@ -190,6 +194,13 @@ async def test_a_room_across_two_processes(pair):
     assert banned.code in (200, 201, 204), banned.body
     assert await on_b.wait_closed(10) == 4003
     await until(lambda presence: presence["online"] == ["alice"], on_a, "presence")
+    assert await handshake_status(b, f"/ws/rooms/{room['id']}", on(b, bob)) == 403
+
+    carol = User(a)
+    await carol.register("carol")
+    assert (await carol.post(f"/api/rooms/{room['id']}/join", {})).code == 200
+    carol_on_b = await open_socket(b, f"/ws/rooms/{room['id']}", on(b, carol))
+    assert (await carol_on_b.next_of("hello"))["room"]["id"] == room["id"]
 
 
 @pytest_twisted.ensureDeferred
