@@ -1,14 +1,16 @@
 """Shared fixtures: a running server on a fresh SQLite file, and users to talk to it; the
-lecture domain over a real database for its unit tests."""
+lecture and chat domains over a real database for their unit tests."""
 
 import pytest
 import pytest_twisted
+from chat_domain import PEOPLE
 from fakes import RecordingGroups, add_users
 from lecture_domain import ACCOUNTS, new_lectures
 from support import Server, User, start_server
 from twisted.internet import reactor
 from twisted.internet.task import Clock
 
+from iclicker.auth.passwords import PasswordHasher
 from iclicker.store.db import Database, prepare
 
 
@@ -42,14 +44,30 @@ def groups():
     return RecordingGroups()
 
 
+def database_of(path: str, users) -> Database:
+    """A new real SQLite database at ``path`` holding ``users``."""
+    prepare(path)
+    add_users(path, users)
+    return Database(path, reactor)
+
+
 @pytest_twisted.async_yield_fixture
 async def database(tmp_path):
     """A real SQLite database holding ``lecture_domain.ACCOUNTS``."""
-    path = str(tmp_path / "l.sqlite3")
-    prepare(path)
-    add_users(path, ACCOUNTS)
-    database = Database(path, reactor)
+    database = database_of(str(tmp_path / "l.sqlite3"), ACCOUNTS)
     yield database
+    database.close()
+
+
+@pytest_twisted.async_yield_fixture
+async def chat_database(tmp_path):
+    """A real SQLite database (``chat.sqlite3`` in ``tmp_path``) holding
+    ``chat_domain.PEOPLE``, and bcrypt threads for room keys."""
+    database = database_of(str(tmp_path / "chat.sqlite3"), PEOPLE)
+    hasher = PasswordHasher(reactor, rounds=4)
+    hasher.startService()
+    yield database, hasher
+    hasher.stopService()
     database.close()
 
 

@@ -4,11 +4,9 @@ import sqlite3
 
 import pytest
 import pytest_twisted
-from fakes import RecordingGroups, add_users
-from twisted.internet import reactor
+from chat_domain import ALICE, BOB, CAROL, ROOT, raises
+from fakes import RecordingGroups
 
-from iclicker.auth.passwords import PasswordHasher
-from iclicker.domain.accounts import User
 from iclicker.domain.admin import user_group
 from iclicker.domain.channels import PRESENCE_INTERVAL, PUBLISH_INTERVAL, Channels
 from iclicker.domain.chat_values import Channel, inbox_group
@@ -16,41 +14,22 @@ from iclicker.domain.conversations import Conversations
 from iclicker.domain.errors import Conflict, Forbidden, Invalid, NotFound
 from iclicker.domain.rooms import Rooms
 from iclicker.store.chat import ChatStore
-from iclicker.store.db import Database, prepare
 from iclicker.store.users import UserStore
 
-ALICE = User(1, "alice", "Alice", "student")
-BOB = User(2, "bob", "Bob", "student")
-CAROL = User(3, "carol", "Carol", "student")
-ROOT = User(4, "root", "Root", "admin")
 
-
-@pytest_twisted.async_yield_fixture
-async def chat(tmp_path, clock):
-    path = str(tmp_path / "chat.sqlite3")
-    prepare(path)
-    add_users(path, [ALICE, BOB, CAROL, ROOT])
-    database = Database(path, reactor)
-    hasher = PasswordHasher(reactor, rounds=4)
-    hasher.startService()
+@pytest.fixture
+def chat(chat_database, tmp_path, clock):
+    database, hasher = chat_database
     groups = RecordingGroups()
     store = ChatStore(database)
     channels = Channels(store, groups, clock)
     rooms = Rooms(store, channels, groups, hasher, clock)
     conversations = Conversations(store, UserStore(database), channels, groups, clock)
-    yield rooms, conversations, channels, groups, path
-    hasher.stopService()
-    database.close()
+    return rooms, conversations, channels, groups, str(tmp_path / "chat.sqlite3")
 
 
 def ack_into(acks: list):
     return acks.append
-
-
-async def raises(kind, code: str, coroutine) -> None:
-    with pytest.raises(kind) as caught:
-        await coroutine
-    assert caught.value.code == code
 
 
 @pytest_twisted.ensureDeferred

@@ -3,23 +3,17 @@ simulated processes (their group registries linked the way Redis links them)."""
 
 import pytest
 import pytest_twisted
-from fakes import Processes, add_users
-from twisted.internet import reactor
+from chat_domain import ALICE, BOB, CAROL, DAVE, raises
+from fakes import Processes
 from twisted.internet.defer import Deferred, gatherResults
 
-from iclicker.auth.passwords import PasswordHasher
 from iclicker.domain.accounts import User
 from iclicker.domain.channels import Channels
 from iclicker.domain.errors import Forbidden, NotFound, Unavailable
 from iclicker.domain.member_lists import members_group
 from iclicker.domain.rooms import Rooms
 from iclicker.store.chat import ChatStore
-from iclicker.store.db import Database, prepare
-
-ALICE = User(1, "alice", "Alice", "student")
-BOB = User(2, "bob", "Bob", "student")
-CAROL = User(3, "carol", "Carol", "student")
-DAVE = User(4, "dave", "Dave", "student")
+from iclicker.store.db import Database
 
 
 class CountingStore(ChatStore):
@@ -50,24 +44,17 @@ class CountingStore(ChatStore):
         return await super().room(room_id, user_id)
 
 
-@pytest_twisted.async_yield_fixture
-async def processes(tmp_path, clock):
+@pytest.fixture
+def processes(chat_database, clock):
     """Rooms in processes A and B on one database; A's store counts its reads."""
-    path = str(tmp_path / "rooms.sqlite3")
-    prepare(path)
-    add_users(path, [ALICE, BOB, CAROL, DAVE])
-    database = Database(path, reactor)
-    hasher = PasswordHasher(reactor, rounds=4)
-    hasher.startService()
+    database, hasher = chat_database
     bus = Processes(2)
     stores = [CountingStore(database), ChatStore(database)]
     rooms = [
         Rooms(store, Channels(store, groups, clock), groups, hasher, clock)
         for store, groups in zip(stores, bus.registries)
     ]
-    yield rooms, stores[0], bus.registries[0]
-    hasher.stopService()
-    database.close()
+    return rooms, stores[0], bus.registries[0]
 
 
 async def a_room(rooms: Rooms, *members: User) -> int:
@@ -76,12 +63,6 @@ async def a_room(rooms: Rooms, *members: User) -> int:
     for member in members:
         await rooms.join(member, room["id"], None)
     return room["id"]
-
-
-async def raises(kind, code: str, coroutine) -> None:
-    with pytest.raises(kind) as caught:
-        await coroutine
-    assert caught.value.code == code
 
 
 @pytest_twisted.ensureDeferred
