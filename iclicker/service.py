@@ -171,7 +171,8 @@ def build_service(config: Config, reactor) -> MultiService:
     app = make_app()
     not_found = ErrorResource(kit, 404, "not_found", "There is nothing at this address.")
     websockets = {name: WebSocketResource(factory) for name, factory in sockets.items()}
-    CoreRoutes(database, websockets, guards, not_found, redis).install(app)
+    core_routes = CoreRoutes(database, websockets, guards, not_found, redis)
+    core_routes.install(app)
     AccountsApi(accounts, sessions, guards).install(app)
     LecturesApi(lectures, sessions, guards).install(app)
     PostsApi(posts, sessions, guards).install(app)
@@ -193,7 +194,7 @@ def build_service(config: Config, reactor) -> MultiService:
     # Forms and uploads are parsed by the routes that take them, after their
     # checks, never by Twisted for every request on the reactor thread.
     site = Site(
-        Gate(app.resource(), guards, partial(error_response, kit)),
+        Gate(app.resource(), guards, partial(error_response, kit), core_routes.websocket),
         requestFactory=IclickerRequest,
         reactor=reactor,
         timeout=IDLE_TIMEOUT,

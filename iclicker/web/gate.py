@@ -1,4 +1,5 @@
-"""The site's root resource: checks every request before any route or file sees it."""
+"""The site's root resource: checks every request before any route or file sees it, and
+hands WebSocket upgrades straight to their endpoint."""
 
 from collections.abc import Callable
 from urllib.parse import unquote_to_bytes
@@ -6,10 +7,13 @@ from urllib.parse import unquote_to_bytes
 from twisted.web.resource import IResource, Resource
 from twisted.web.server import Request
 
+from iclicker.domain.errors import DomainError
 from iclicker.web.guards import Guards
 from iclicker.web.http import client_address
 
 Refuse = Callable[[Request, int, str, str], bytes]
+Upgrade = Callable[[Request], IResource]
+"""The endpoint resource for a WebSocket upgrade; raises ``DomainError`` to refuse it."""
 
 UNGUARDED = b"/healthz"
 """Load balancers and Docker poll this from wherever they run."""
@@ -34,11 +38,12 @@ class Gate(Resource):
 
     isLeaf = True
 
-    def __init__(self, routes: IResource, guards: Guards, refuse: Refuse) -> None:
+    def __init__(self, routes: IResource, guards: Guards, refuse: Refuse, upgrade: Upgrade) -> None:
         super().__init__()
         self._routes = routes
         self._guards = guards
         self._refuse = refuse
+        self._upgrade = upgrade
 
     def render(self, request: Request) -> bytes | int:
         path = unquote_to_bytes(request.path)
@@ -62,4 +67,27 @@ class Gate(Resource):
                 "network_not_allowed",
                 "Your network is not allowed to use this server.",
             )
+        if request.method == b"GET" and path.startswith(b"/ws/"):
+            return self._render_upgrade(request)
         return self._routes.render(request)
+
+    def _render_upgrade(self, request: Request) -> bytes | int:
+        """An accepted upgrade goes to its endpoint without Klein's routing, and the HTTP
+        request is let go once the socket has taken the connection over.
+
+        Either would otherwise keep the request (and its headers, body buffer and channel)
+        until a full garbage collection: Klein's routing leaves a reference cycle holding
+        it, and the channel, which nothing uses after the takeover, keeps it in its list
+        of requests that refers back to it. That was ~3 KiB per connected socket
+        (bench/lecture_load.py). A refusal goes through the routes, which answer it like
+        any other failed request (same check, same error).
+        """
+        try:
+            endpoint = self._upgrade(request)
+        except DomainError:
+            return self._routes.render(request)
+        channel = request.channel
+        rendered = endpoint.render(request)
+        if channel.transport is None and request in channel.requests:
+            channel.requests.remove(request)  # taken over: this request never finishes
+        return rendered
