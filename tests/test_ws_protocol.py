@@ -203,3 +203,19 @@ def test_a_room_socket_lets_go_of_its_room_once_however_it_goes(monkeypatch):
     rooms.admissions[0].errback(Forbidden("Only the room's members can do that.", "not_member"))
     handshake.addErrback(lambda failure: None)
     assert rooms.let_go == []
+
+
+def test_a_room_socket_removed_while_opening_is_told_and_closed(monkeypatch):
+    """It may have missed the ``removed`` frame: it gets one instead of ``hello``."""
+    from iclicker.ws.socket import CLOSE_REMOVED
+
+    socket, rooms, _ = a_room_socket(monkeypatch)
+    rooms.admissions[0].callback("entry")
+    frame = {"type": "removed", "room_id": 5, "reason": "banned"}
+    rooms.gone_since = lambda user, entry: frame if entry == "entry" else None
+    sent, closed = [], []
+    socket.send = sent.append
+    socket.close_with = lambda code, reason: closed.append(code)
+    hello = Deferred.fromCoroutine(socket.hello())
+    assert hello.result is None
+    assert (sent, closed) == ([frame], [CLOSE_REMOVED])
