@@ -67,7 +67,7 @@ class Gate(Resource):
                 "network_not_allowed",
                 "Your network is not allowed to use this server.",
             )
-        if request.method == b"GET" and path.startswith(b"/ws/"):
+        if request.method == b"GET" and request.path.startswith(b"/ws/"):
             return self._render_upgrade(request)
         return self._routes.render(request)
 

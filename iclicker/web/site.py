@@ -79,8 +79,8 @@ class CoreRoutes:
         """
         check_network(request, self._guards)
         check_origin(request, self._guards)
-        name = request.path.decode("utf-8").split("/")[2]
-        socket = self._sockets.get(name)
+        parts = request.path.decode("utf-8").split("/")
+        socket = self._sockets.get(parts[2]) if len(parts) > 2 else None
         if socket is None:
             raise NotFound("There is no WebSocket endpoint at this address.")
         return socket

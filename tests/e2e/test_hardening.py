@@ -288,6 +288,8 @@ async def test_bad_paths_and_hosts_get_the_json_error_under_api(server):
     assert response.headers.getRawHeaders("content-type")[0].startswith("text/html")
     for path in ["/static/%00", "/api/lectures/%00", "/join/%00"]:
         assert (await user.get(path)).code == 400, "found by the fuzzer: /static/%00 was a 500"
+    for path in ["/ws%2F", "/ws%2Flectures%2FABC"]:
+        assert (await user.get(path)).code == 404, "/ws%2F (routed as /ws/) was a 500"
     for host in [b".", b".)", b"\xff"]:  # found by the fuzzer: werkzeug's BadHost was a 500
         response = await user.get("/api/me", headers={"Host": [host]})
         assert (response.code, error_code(response)) == (400, "invalid_request"), host
