@@ -16,11 +16,10 @@ STUDENTS = [User(10 + i, f"s{i}", f"S{i}", "student") for i in range(30)]
 ACCOUNTS = [PROF, OTHER_PROF, ADMIN, *STUDENTS]
 
 
-def new_lectures(database, groups, clock) -> Lectures:
-    """The lecture domain as the service builds it, over ``database``."""
-    store = LectureStore(database)
+def new_lectures(database, groups, clock, store: LectureStore | None = None) -> Lectures:
+    """The lecture domain as the service builds it, over ``database`` (or ``store``)."""
     courses = Courses(CourseStore(database), run_here, clock, groups)
-    return Lectures(store, groups, clock, courses)
+    return Lectures(store or LectureStore(database), groups, clock, courses)
 
 
 async def run_here(function, *args):

@@ -3,6 +3,7 @@
 import pytest
 import pytest_twisted
 from lecture_domain import ADMIN, OTHER_PROF, PROF, STUDENTS, new_lectures, raises
+from twisted.internet import reactor, task
 from twisted.internet.defer import Deferred
 
 from iclicker.domain.batch_writer import BatchWriter
@@ -13,7 +14,7 @@ from iclicker.domain.lecture_values import (
     instructor_group,
     lecture_group,
 )
-from iclicker.domain.lectures import TALLY_INTERVAL
+from iclicker.domain.lectures import ATTENDANCE_RETRY, TALLY_INTERVAL
 from iclicker.store.lectures import Answer, LectureStore, NewQuestion
 
 
@@ -270,3 +271,40 @@ def test_trimming_is_the_documented_whitespace_only():
     )
     with pytest.raises(Invalid):
         check_question("\u2003\n", ["a", "b"], None)
+
+
+class AwayStore(LectureStore):
+    """A store whose database does not take attendance while ``away``."""
+
+    away = True
+
+    async def record_attendance(self, joins):
+        if self.away:
+            raise Unavailable("The database is not answering.")
+        return await super().record_attendance(joins)
+
+
+@pytest_twisted.ensureDeferred
+async def test_attendance_the_database_could_not_take_is_written_later(database, groups, clock):
+    """A student who joined while the database was away still attended, at their join time."""
+    store = AwayStore(database)
+    lectures = new_lectures(database, groups, clock, store)
+    lecture = await lectures.create(PROF, "Physics")
+    live = await lectures.open_by_code(lecture.join_code)
+    joined_at = clock.seconds()
+    lectures.connected(live, STUDENTS[0].id, "student")
+    clock.advance(ATTENDANCE_RETRY)  # still away: kept for the next try
+    assert await lectures.attendance(PROF, lecture.id) == []
+    store.away = False
+    clock.advance(ATTENDANCE_RETRY)
+    for _ in range(100):
+        if await lectures.attendance(PROF, lecture.id):
+            break
+        await task.deferLater(reactor, 0.02)
+    assert await lectures.attendance(PROF, lecture.id) == [("s0", "S0")]
+
+    def join_times(txn):
+        txn.execute("SELECT joined_at FROM attendance")
+        return [row[0] for row in txn.fetchall()]
+
+    assert await database.read(join_times) == [joined_at]

@@ -16,7 +16,7 @@ from functools import partial
 import attrs
 from twisted.application.service import Service
 from twisted.internet.defer import Deferred
-from twisted.internet.interfaces import IReactorTime
+from twisted.internet.interfaces import IDelayedCall, IReactorTime
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 from zope.interface import implementer
@@ -65,6 +65,10 @@ from iclicker.store.lectures import (
 TALLY_INTERVAL = 0.1
 EXPIRY_RETRY = 1.0
 """Seconds before a timer whose close failed (database away) tries again."""
+ATTENDANCE_RETRY = 5.0
+"""Seconds before joins the database could not take are written again."""
+MAX_UNRECORDED = 50_000
+"""Joins kept for another try at most (a whole campus joining during an outage)."""
 
 
 def _marked(current: tuple[str, ...], answer: str, wanted: bool | None) -> tuple[str, ...]:
@@ -105,6 +109,10 @@ class Lectures(Service):
         self._courses = courses
         self._writer = BatchWriter(store.store_answers)
         self._attendance = BatchWriter(store.record_attendance, busy="attendance is backlogged")
+        self._unrecorded: list[tuple[int, int, float]] = []
+        """Joins the database could not take yet (bounded by ``MAX_UNRECORDED``)."""
+        self._attendance_retry: IDelayedCall | None = None
+        self._stopped = False
         self._groups = groups
         self._clock = clock
         self._live: dict[int, LiveLecture] = {}
@@ -122,6 +130,10 @@ class Lectures(Service):
         super().stopService()
         for live in self._live.values():
             self._cancel_calls(live)
+        self._stopped = True
+        if self._attendance_retry is not None:
+            self._attendance_retry.cancel()
+            self._write_unrecorded()  # a last try, drained below
         self._presence.stopService()
         return Deferred.fromCoroutine(self._drain())
 
@@ -467,22 +479,43 @@ class Lectures(Service):
             self._forget(lecture_id)
 
     def _record_attendance(self, lecture_id: int, user_id: int) -> None:
-        try:
-            written = self._attendance.record((lecture_id, user_id, self._clock.seconds()))
-        except Unavailable:
-            self.log.warn("Attendance backlog full; lecture {lecture_id}", lecture_id=lecture_id)
-            return
-        written.addErrback(self._attendance_failed, lecture_id)
+        self._write_attendance((lecture_id, user_id, self._clock.seconds()))
 
-    def _attendance_failed(self, failure: Failure, lecture_id: int) -> None:
+    def _write_attendance(self, join: tuple[int, int, float]) -> None:
+        try:
+            written = self._attendance.record(join)
+        except Unavailable as busy:
+            self._attendance_later(join, busy.message)
+            return
+        written.addErrback(self._attendance_failed, join)
+
+    def _attendance_failed(self, failure: Failure, join: tuple[int, int, float]) -> None:
         if failure.check(Unavailable):
-            self.log.warn(
-                "Attendance in lecture {lecture_id} not recorded: {why}",
-                lecture_id=lecture_id,
-                why=failure.getErrorMessage(),
-            )
+            self._attendance_later(join, failure.getErrorMessage())
         else:
             self.log.failure("Recording attendance", failure)
+
+    def _attendance_later(self, join: tuple[int, int, float], why: str) -> None:
+        """Keep a join the database could not take (down, or the backlog full) and write it
+        again soon, with its own time: a student who joined during an outage still attended."""
+        if len(self._unrecorded) >= MAX_UNRECORDED or self._stopped:
+            self.log.warn("Attendance not recorded: {why}", why=why)
+            return
+        if not self._unrecorded:
+            self.log.warn(
+                "Attendance not recorded yet, again in {seconds} s: {why}",
+                seconds=ATTENDANCE_RETRY,
+                why=why,
+            )
+        self._unrecorded.append(join)
+        if self._attendance_retry is None:
+            self._attendance_retry = self._clock.callLater(ATTENDANCE_RETRY, self._write_unrecorded)
+
+    def _write_unrecorded(self) -> None:
+        self._attendance_retry = None
+        joins, self._unrecorded = self._unrecorded, []
+        for join in joins:
+            self._write_attendance(join)
 
     async def answer(
         self,
