@@ -335,6 +335,23 @@ const Iclicker = (() => {
     }
   }
 
+  // The Q&A frames of a page that lists the board: keep `posts` (a Map by id) and
+  // call `show` after each change.
+  function postHandlers(posts, show) {
+    const keep = (message) => {
+      posts.set(message.post.id, message.post);
+      show();
+    };
+    return {
+      post_added: keep,
+      post_changed: keep,
+      post_votes(message) {
+        applyVotes(posts, message);
+        show();
+      },
+    };
+  }
+
   // Counts down to a question's deadline from the `time_left` the server sent
   // (measured from when the frame arrived, so a wrong phone clock does not matter).
   function countdown(el, question, onZero) {
@@ -367,5 +384,6 @@ const Iclicker = (() => {
   return {
     lectureData, connect, connectLecture, api, renderChart, announce, element, avatar,
     kindOf, answerText, normalise, judge, renderResults, renderRounds, countdown, byVotes, applyVotes,
+    postHandlers,
   };
 })();

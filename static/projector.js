@@ -183,18 +183,7 @@
       render();
       Iclicker.announce(`The answer: ${Iclicker.answerText(current, current.correct)}`);
     },
-    post_added(message) {
-      posts.set(message.post.id, message.post);
-      showQuestions();
-    },
-    post_changed(message) {
-      posts.set(message.post.id, message.post);
-      showQuestions();
-    },
-    post_votes(message) {
-      Iclicker.applyVotes(posts, message);
-      showQuestions();
-    },
+    ...Iclicker.postHandlers(posts, showQuestions),
     posts_on_projector(message) {
       showPosts = message.show;
       showQuestions();

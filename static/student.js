@@ -239,18 +239,7 @@
       showPosts();
       for (const [clientId, text] of unsent) sendPost(clientId, text);
     },
-    post_added(message) {
-      posts.set(message.post.id, message.post);
-      showPosts();
-    },
-    post_changed(message) {
-      posts.set(message.post.id, message.post);
-      showPosts();
-    },
-    post_votes(message) {
-      Iclicker.applyVotes(posts, message);
-      showPosts();
-    },
+    ...Iclicker.postHandlers(posts, showPosts),
     post_ack(message) {
       unsent.delete(message.client_id);
       posts.set(message.post.id, message.post);

@@ -79,12 +79,15 @@ class _MemberList:
 
 @attrs.frozen
 class Entry:
-    """One socket's admission: the room, the list that let it in, and how many removals
-    that list had heard then."""
+    """One socket's admission: the list that let it in, and how many removals that list
+    had heard then."""
 
-    room: RoomRow
     listed: _MemberList
     removals: int
+
+    @property
+    def room(self) -> RoomRow:
+        return self.listed.room
 
 
 class MemberLists:
@@ -155,7 +158,7 @@ class MemberLists:
         if listed.room is None or listed.deleted:
             raise NotFound("No such room.")
         if user_id in listed.members:
-            return Entry(listed.room, listed, removals)
+            return Entry(listed, removals)
         room = await self._store.room(listed.room_id, user_id)
         if room is None or listed.deleted:
             raise NotFound("No such room.")
@@ -163,7 +166,7 @@ class MemberLists:
             raise Forbidden("Only the room's members can do that.", "not_member")
         if listed.removed_after(user_id, removals) is None:
             listed.members.add(user_id)
-        return Entry(listed.room, listed, removals)
+        return Entry(listed, removals)
 
     def _release(self, listed: _MemberList) -> None:
         listed.sockets -= 1
