@@ -6,9 +6,17 @@ import pytest
 import pytest_twisted
 from chat_domain import ALICE, BOB, CAROL, ROOT, raises
 from fakes import RecordingGroups
+from twisted.internet import reactor
+from twisted.internet.defer import Deferred, DeferredQueue
+from twisted.internet.task import deferLater
 
 from iclicker.domain.admin import user_group
-from iclicker.domain.channels import PRESENCE_INTERVAL, PUBLISH_INTERVAL, Channels
+from iclicker.domain.channels import (
+    PRESENCE_INTERVAL,
+    PRESENCE_PER_SECOND,
+    PUBLISH_INTERVAL,
+    Channels,
+)
 from iclicker.domain.chat_values import Channel, inbox_group
 from iclicker.domain.conversations import Conversations
 from iclicker.domain.errors import Conflict, Forbidden, Invalid, NotFound
@@ -185,6 +193,73 @@ async def test_one_conversation_per_pair_and_its_unread_counts(chat):
     assert 1 in inbox and 0 in inbox, "each read tells the open contacts pages"
 
 
+class HeldHistory:
+    """A chat store whose history reads, once done, wait for the test to hand them over."""
+
+    def __init__(self, store: ChatStore) -> None:
+        self._store = store
+        self.reads: DeferredQueue = DeferredQueue()
+        """(rows read, the Deferred that hands them over) per read."""
+
+    def __getattr__(self, name):
+        return getattr(self._store, name)
+
+    async def history(self, *args):
+        rows = await self._store.history(*args)
+        handed = Deferred()
+        self.reads.put((rows, handed))
+        return await handed
+
+    async def next_read(self) -> tuple[list, Deferred]:
+        """The next read, once its reader waits for it to be handed over."""
+        read = await self.reads.get()
+        await deferLater(reactor, 0)
+        return read
+
+
+@pytest_twisted.ensureDeferred
+async def test_sockets_opening_together_share_one_snapshot_read_after_they_opened(
+    chat, chat_database, clock
+):
+    """Whoever asks while a snapshot is read gets the next read, started after it asked:
+    four openings, two reads, and nothing committed before an opening is missed."""
+    rooms, _, _, groups, _ = chat
+    store = HeldHistory(ChatStore(chat_database[0]))
+    channels = Channels(store, groups, clock)
+    room = await rooms.create(ALICE, "Storm", None)
+    channel = Channel("room", room["id"])
+
+    channels.opened(channel, "alice")
+    first = channels.snapshot(channel)
+    rows, hand_over = await store.next_read()
+    assert rows == []
+    acks = []
+    await channels.post(channel, ALICE, "meanwhile", None, acks.append)
+    for name in ("bob", "carol"):
+        channels.opened(channel, name)
+    second, third = channels.snapshot(channel), channels.snapshot(channel)
+    assert not store.reads.pending, "no second read while the first runs"
+    hand_over.callback(rows)
+    assert (first.result.messages, first.result.online) == ([], ["alice", "bob", "carol"])
+
+    rows, hand_over = await store.next_read()
+    hand_over.callback(rows)
+    assert second.result is third.result, "one snapshot for both"
+    assert [m["text"] for m in second.result.messages] == ["meanwhile"]
+    assert second.result.newest == acks[0]["id"]
+    assert not store.reads.pending
+
+    failing = channels.snapshot(channel)
+    _, hand_over = await store.next_read()
+    hand_over.errback(sqlite3.OperationalError("database is locked"))
+    with pytest.raises(sqlite3.OperationalError):
+        await failing
+    after = channels.snapshot(channel)
+    rows, hand_over = await store.next_read()
+    hand_over.callback(rows)
+    assert after.result.newest == acks[0]["id"], "a failed read leaves the next one possible"
+
+
 @pytest_twisted.ensureDeferred
 async def test_presence_is_coalesced(chat, clock):
     """Three openings in a moment make one presence frame, sent after the interval."""
@@ -205,3 +280,31 @@ async def test_presence_is_coalesced(chat, clock):
     channels.closed(channel, "bob")
     clock.advance(PRESENCE_INTERVAL)
     assert groups.of_type("presence")[-1][1]["online"] == ["Alice", "carol"]
+
+
+def test_a_join_storm_in_a_big_room_costs_few_presence_lists(chat, clock):
+    """The gap between two broadcasts grows with the room's size when the next one is due:
+    a thousand joining over a second get two lists, the second once they are all in."""
+    _, _, channels, groups, _ = chat
+    channel = Channel("room", 1)
+    names = [f"m{number:04d}" for number in range(1000)]
+    start = clock.seconds()
+    for second in range(10):
+        for name in names[second * 100 : second * 100 + 100]:
+            channels.opened(channel, name)
+        clock.advance(0.1)
+
+    def sent() -> list[int]:
+        return [len(message["online"]) for _, message in groups.of_type("presence")]
+
+    assert sent() == [200], "the first after the interval; the next waits for the storm to end"
+    first_at = start + PRESENCE_INTERVAL
+    clock.advance(first_at + 1000 / PRESENCE_PER_SECOND - clock.seconds() - 0.01)
+    assert sent() == [200], "1,000 online now: two seconds apart"
+    clock.advance(0.02)
+    assert sent() == [200, 1000]
+    channels.closed(channel, "m0000")
+    clock.advance(999 / PRESENCE_PER_SECOND - 0.01)
+    assert sent() == [200, 1000]
+    clock.advance(0.02)
+    assert sent() == [200, 1000, 999]

@@ -7,18 +7,22 @@ once; in a busy spell the messages of the next 20 ms go out together (a
 ``batch``), so each socket gets them in one write. Presence (who has the
 channel open, in any process) is kept on a ``PresenceBoard``; each process
 sends its own sockets the list, coalesced so that a thousand students opening
-a room do not cost a million frames.
+a room do not cost a million frames. Sockets opening together share one
+``Snapshot`` (one history read, one online list) for their first frame.
 """
 
 from collections.abc import Callable
 
+import attrs
 from twisted.application.service import Service
 from twisted.internet.defer import Deferred
 from twisted.internet.interfaces import IDelayedCall, IReactorTime
+from twisted.python.failure import Failure
 
 from iclicker.domain.accounts import User
 from iclicker.domain.batch_writer import BatchWriter
 from iclicker.domain.chat_values import (
+    HELLO_MESSAGES,
     Channel,
     check_client_id,
     check_text,
@@ -33,9 +37,24 @@ PUBLISH_INTERVAL = 0.02
 """Busy channels publish at most this often: each socket then gets one write per interval,
 not one per commit (a socket write is the biggest cost of a busy room)."""
 PRESENCE_INTERVAL = 0.2
-"""The shortest gap between two presence broadcasts of one channel."""
+"""Changes of presence within this long go out together."""
 PRESENCE_PER_SECOND = 500
-"""In big channels the gap grows: one second per this many people online."""
+"""In big channels broadcasts are further apart: one second per this many people online
+(counted when the broadcast is due, so a join storm waits for its end)."""
+
+
+@attrs.frozen(eq=False)
+class Snapshot:
+    """What a channel's new sockets are shown first; one object for all that opened together
+    (compared by identity, so what is built from it can be kept for the others)."""
+
+    messages: list[dict]
+    """The newest ``HELLO_MESSAGES``, oldest first."""
+    online: list[str]
+
+    @property
+    def newest(self) -> int:
+        return self.messages[-1]["id"] if self.messages else 0
 
 
 class Channels(Service):
@@ -55,6 +74,12 @@ class Channels(Service):
         self._watched: dict[str, Channel] = {}
         """Channels with sockets here, by group name (the presence topic)."""
         self._presence_calls: dict[Channel, IDelayedCall] = {}
+        self._presence_sent: dict[Channel, float] = {}
+        """When each channel's presence was last broadcast."""
+        self._reading: set[Channel] = set()
+        """Channels whose snapshot is being read."""
+        self._waiting: dict[Channel, list[Deferred]] = {}
+        """Who waits for a channel's next snapshot (the one after the read in progress)."""
 
     def startService(self) -> None:
         super().startService()
@@ -124,6 +149,40 @@ class Channels(Service):
         rows = await self._store.history(channel.column, channel.id, before, limit)
         return [message_json(row) for row in rows]
 
+    def snapshot(self, channel: Channel) -> Deferred:
+        """The newest messages and who is online, for a socket that has opened (``opened``)
+        and joined the channel's group.
+
+        A thousand people opening a room at once share a few reads: whoever
+        asks while a read is running gets the next one, which starts after it
+        asked, so it misses no message committed before it joined the group.
+        """
+        waiting = self._waiting.setdefault(channel, [])
+        waiting.append(snapshot := Deferred())
+        if channel not in self._reading:
+            self._read_snapshot(channel)
+        return snapshot
+
+    def _read_snapshot(self, channel: Channel) -> None:
+        self._reading.add(channel)
+        Deferred.fromCoroutine(self._snapshot_for(channel, self._waiting.pop(channel)))
+
+    async def _snapshot_for(self, channel: Channel, waiting: list[Deferred]) -> None:
+        try:
+            messages = await self.history(channel, None, HELLO_MESSAGES)
+        except Exception:
+            failure = Failure()
+            for waiter in waiting:
+                waiter.errback(failure)
+        else:
+            snapshot = Snapshot(messages, self.online(channel))
+            for waiter in waiting:
+                waiter.callback(snapshot)
+        finally:
+            self._reading.discard(channel)
+            if channel in self._waiting:
+                self._read_snapshot(channel)
+
     # -- presence ------------------------------------------------------------------
 
     def online(self, channel: Channel) -> list[str]:
@@ -148,6 +207,7 @@ class Channels(Service):
         """No more presence to track or send here (nobody left, or the room is deleted)."""
         self._presence.forget(channel.group)
         self._watched.pop(channel.group, None)
+        self._presence_sent.pop(channel, None)
         call = self._presence_calls.pop(channel, None)
         if call is not None:
             call.cancel()
@@ -158,14 +218,27 @@ class Channels(Service):
             self._presence_changed(channel)
 
     def _presence_changed(self, channel: Channel) -> None:
-        if channel in self._presence_calls:
-            return
-        size = self._presence.count(channel.group)
-        delay = max(PRESENCE_INTERVAL, size / PRESENCE_PER_SECOND)
+        if channel not in self._presence_calls:
+            self._send_presence_in(PRESENCE_INTERVAL, channel)
+
+    def _send_presence_in(self, delay: float, channel: Channel) -> None:
         self._presence_calls[channel] = self._clock.callLater(delay, self._send_presence, channel)
 
     def _send_presence(self, channel: Channel) -> None:
-        """Each process tells its own sockets (they all compute the same list)."""
+        """Each process tells its own sockets (they all compute the same list), unless the
+        channel's size asks for a longer gap since the last time.
+
+        A thousand people (re)joining a room in a second then cost two or
+        three lists, not one every 0.2 s growing to a thousand names for
+        everyone (each new socket had the whole list in its ``hello``).
+        """
+        now = self._clock.seconds()
+        size = self._presence.count(channel.group)
+        due = self._presence_sent.get(channel, float("-inf")) + size / PRESENCE_PER_SECOND
+        if due > now:
+            self._send_presence_in(due - now, channel)
+            return
         del self._presence_calls[channel]
+        self._presence_sent[channel] = now
         message = {"type": "presence", "online": self.online(channel)}
         self._groups.local_send(channel.group, message)

@@ -2,14 +2,14 @@
 and one's contacts page (``/ws/contacts``). ``factory.domain`` is a ``Chat``.
 """
 
+import weakref
 from typing import Any
 
 import attrs
 
 from iclicker import wire
-from iclicker.domain.channels import Channels
+from iclicker.domain.channels import Channels, Snapshot
 from iclicker.domain.chat_values import (
-    HELLO_MESSAGES,
     Channel,
     card_json,
     inbox_group,
@@ -18,7 +18,8 @@ from iclicker.domain.chat_values import (
 from iclicker.domain.conversations import Conversation, Conversations
 from iclicker.domain.member_lists import Entry
 from iclicker.domain.rooms import Rooms, room_channel
-from iclicker.ws.socket import CLOSING_MESSAGES, AppSocket, Refused
+from iclicker.ws.messages import prepared_frame
+from iclicker.ws.socket import CLOSING_MESSAGES, AppSocket, Hello, Refused
 
 
 @attrs.frozen
@@ -28,6 +29,10 @@ class Chat:
     rooms: Rooms
     conversations: Conversations
     channels: Channels
+    hello_frames: weakref.WeakKeyDictionary[Snapshot, bytes] = attrs.field(
+        factory=weakref.WeakKeyDictionary
+    )
+    """A room's ``hello`` frame for each snapshot still in use."""
 
 
 class ChannelSocket(AppSocket):
@@ -42,22 +47,17 @@ class ChannelSocket(AppSocket):
     def groups(self) -> tuple[str, ...]:
         return (self.channel.group,)
 
-    def greeting(self) -> dict[str, Any]:
-        """The endpoint's own fields of ``hello``."""
+    def greeting(self, snapshot: Snapshot) -> Hello:
+        """The endpoint's ``hello``, around what the channel's snapshot holds."""
         raise NotImplementedError
 
-    async def hello(self) -> dict[str, Any]:
+    async def hello(self) -> Hello:
         channels = self.factory.domain.channels
         channels.opened(self.channel, self.user.username)
         self._present = True
-        messages = await channels.history(self.channel, None, HELLO_MESSAGES)
-        self._newest_seen = messages[-1]["id"] if messages else 0
-        return {
-            "type": "hello",
-            **self.greeting(),
-            "messages": messages,
-            "online": channels.online(self.channel),
-        }
+        snapshot = await channels.snapshot(self.channel)
+        self._newest_seen = snapshot.newest
+        return self.greeting(snapshot)
 
     def deliver(self, message: dict[str, Any], encoded: bytes) -> None:
         """Skip the messages ``hello`` carried: those held back while it was read, and those
@@ -104,7 +104,7 @@ class RoomSocket(ChannelSocket):
         self.channel = room_channel(room_id)
         self.room_id = room_id
 
-    async def hello(self) -> dict[str, Any] | None:
+    async def hello(self) -> Hello | None:
         """Unless the member was removed (or the room deleted) while the socket opened."""
         gone = self.factory.domain.rooms.gone_since(self.user, self._entry)
         if gone is not None:
@@ -113,8 +113,21 @@ class RoomSocket(ChannelSocket):
             return None
         return await super().hello()
 
-    def greeting(self) -> dict[str, Any]:
-        return {"room": room_json(self._entry.room)}
+    def greeting(self, snapshot: Snapshot) -> bytes:
+        """The same for every member, so framed once for all who opened together: a room's
+        ``hello`` is its biggest frame (a thousand names), and a connect storm's."""
+        frames = self.factory.domain.hello_frames
+        frame = frames.get(snapshot)
+        if frame is None:
+            frame = frames[snapshot] = prepared_frame(
+                {
+                    "type": "hello",
+                    "room": room_json(self._entry.room),
+                    "messages": snapshot.messages,
+                    "online": snapshot.online,
+                }
+            )
+        return frame
 
     def released(self) -> None:
         self.factory.domain.rooms.left(self._entry)
@@ -134,8 +147,13 @@ class ConversationSocket(ChannelSocket):
         self._conversation = await self.factory.domain.conversations.open(user, rest)
         self.channel = self._conversation.channel
 
-    def greeting(self) -> dict[str, Any]:
-        return {"peer": card_json(self._conversation.peer.card)}
+    def greeting(self, snapshot: Snapshot) -> dict[str, Any]:
+        return {
+            "type": "hello",
+            "peer": card_json(self._conversation.peer.card),
+            "messages": snapshot.messages,
+            "online": snapshot.online,
+        }
 
     async def hello(self) -> dict[str, Any]:
         """Opening a conversation reads everything in it."""

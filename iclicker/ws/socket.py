@@ -49,6 +49,10 @@ MAX_IN_FLIGHT = 8
 MAX_EARLY_FRAMES = 1000
 """Group frames held back while a socket's ``hello`` is being read from the database."""
 
+Hello = dict[str, Any] | bytes
+"""A socket's first frame: a message, or one framed already (shared by sockets opening
+together)."""
+
 # Module-level: autobahn gives protocols a ``log`` of its own (txaio's, with
 # its debug chatter filtered), which a class attribute would replace.
 log = Logger()
@@ -124,7 +128,7 @@ class AppSocket(WebSocketServerProtocol):
         """The groups this socket belongs to, besides its account's."""
         return ()
 
-    async def hello(self) -> dict[str, Any] | None:
+    async def hello(self) -> Hello | None:
         """The first frame (None: the socket closed itself instead)."""
         raise NotImplementedError
 
@@ -189,7 +193,10 @@ class AppSocket(WebSocketServerProtocol):
             early, self._early = self._early, None
         if hello is None:
             return
-        self.send(hello)
+        if isinstance(hello, bytes):
+            self.send_frame(hello)
+        else:
+            self.send(hello)
         for message, encoded in early:
             self.deliver(message, encoded)
 
@@ -235,6 +242,11 @@ class AppSocket(WebSocketServerProtocol):
     def send(self, message: dict[str, Any]) -> None:
         if self.state == self.STATE_OPEN:
             self.sendMessage(encode(message))
+
+    def send_frame(self, frame: bytes) -> None:
+        """A message framed already (``prepared_frame``), maybe shared with other sockets."""
+        if self.state == self.STATE_OPEN:
+            self.sendData(frame)
 
     def close_with(self, code: int, reason: str) -> None:
         """Close with any RFC 6455 code (autobahn's sendClose takes only 1000 and 3000+)."""

@@ -12,6 +12,7 @@ from support import (
     open_socket,
 )
 from test_twistd import TwistdServer
+from twisted.internet.defer import Deferred, gatherResults
 
 
 async def registered(server, *names: str) -> list[User]:
@@ -90,6 +91,34 @@ async def test_two_users_chat_in_a_public_room(server):
     assert (left.code, error_code(left)) == (403, "not_member")
     assert await handshake_status(server, f"/ws/rooms/{room['id']}", bob) == 403
     a_socket.close()
+
+
+@pytest_twisted.ensureDeferred
+async def test_members_opening_a_room_at_once_each_get_a_whole_hello(server):
+    """Sockets opening together share a history read and a hello frame; still, every hello
+    names everyone who opened before it, itself included, and has the newest messages."""
+    names = [f"m{number:02d}" for number in range(12)]
+    owner, late, *members = await registered(server, "owner", "late", *names)
+    room = await new_room(owner)
+    for member in (late, *members):
+        await member.post(f"/api/rooms/{room['id']}/join", {})
+    o_socket, _ = await room_socket(server, owner, room["id"])
+    o_socket.send({"type": "message", "text": "before"})
+    await o_socket.next_of("message_ack")
+
+    opening = [Deferred.fromCoroutine(room_socket(server, m, room["id"])) for m in members]
+    opened = await gatherResults(opening)
+    for name, (_, hello) in zip(names, opened, strict=True):
+        assert {"owner", name} <= set(hello["online"]), hello["online"]
+        assert [m["text"] for m in hello["messages"]] == ["before"]
+
+    o_socket.send({"type": "message", "text": "after"})
+    await o_socket.next_of("message_ack")
+    l_socket, hello = await room_socket(server, late, room["id"])
+    assert [m["text"] for m in hello["messages"]] == ["before", "after"]
+    assert hello["online"] == ["late", *names, "owner"]
+    for socket in (o_socket, l_socket, *(socket for socket, _ in opened)):
+        socket.close()
 
 
 @pytest_twisted.ensureDeferred
