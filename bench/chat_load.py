@@ -93,7 +93,7 @@ class ChatBench(Bench):
 
         await self.limited([join(cookie) for cookie in cookies[1:]], 32)
         await task.deferLater(reactor, 1.0)
-        self.rss_before = rss_kib(self.args.server_pid) if self.args.server_pid else None
+        self.rss_before = await self.rss_before_sockets()
         host, port = self.host.rsplit(":", 1)
         members: list[Student] = []
 

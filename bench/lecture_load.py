@@ -19,6 +19,9 @@ CPU use while everyone sits connected and idle.
     # a round of each question kind in turn (medians per kind; the instructor's socket
     # counts its tallies, to show the word cloud is recomputed at most ten times a second):
     python bench/lecture_load.py --spawn --rounds 8 --kinds single,multiple,numeric,text
+    # memory per socket alone: the set-up's garbage collected before the sockets open
+    # (chat_load.py takes the same option, to compare a room member with a student)
+    python bench/lecture_load.py --spawn --collect-setup-garbage
 
 Students are plain WebSocket clients written for this script (handshake and
 framing by hand) so that the load generator's own cost stays small next to
@@ -31,6 +34,7 @@ import json
 import os
 import resource
 import shutil
+import signal
 import statistics
 import struct
 import subprocess
@@ -127,6 +131,16 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+TWISTD_COLLECTING_ON_SIGUSR2 = (
+    "import gc, signal, sys\n"
+    "signal.signal(signal.SIGUSR2, lambda *_: gc.collect())\n"
+    "from twisted.scripts.twistd import run\n"
+    "sys.argv[0] = 'twistd'\n"
+    "run()\n"
+)
+"""A spawned server: twistd, plus a full collection on SIGUSR2 (--collect-setup-garbage)."""
+
+
 def rss_kib(pid: int) -> int:
     with open(f"/proc/{pid}/status") as status:
         for line in status:
@@ -149,6 +163,18 @@ class Bench:
         self.times: dict[str, list[float]] = {}
         self.tallies: list[float] = []
         """When the instructor's socket got each tally."""
+
+    async def rss_before_sockets(self) -> int | None:
+        """The server's memory before the sockets open. With --collect-setup-garbage, after a
+        full collection there: Klein leaves each HTTP request of the set-up (sign-ups, room
+        joins) in a reference cycle, and when the collector happens to free those during
+        the connect storm decides whether the sockets reuse that memory or grow the heap."""
+        if not self.args.server_pid:
+            return None
+        if self.args.collect_setup_garbage:
+            os.kill(self.args.server_pid, signal.SIGUSR2)
+            await task.deferLater(reactor, 1.0)
+        return rss_kib(self.args.server_pid)
 
     def client(self) -> HTTPClient:
         return HTTPClient(Agent(reactor, pool=self.pool), cookiejar=CookieJar())
@@ -248,7 +274,7 @@ class Bench:
         cookies = await self.limited([self.account(f"bench-s{i:05d}") for i in range(n)], 32)
         print(f"registered {n} students in {time.perf_counter() - started:.1f}s", file=sys.stderr)
         await task.deferLater(reactor, 1.0)
-        self.rss_before = rss_kib(self.args.server_pid) if self.args.server_pid else None
+        self.rss_before = await self.rss_before_sockets()
 
         path = f"/ws/lectures/{self.lecture['join_code']}"
         started = time.perf_counter()
@@ -457,12 +483,13 @@ def spawn_servers(args) -> list[subprocess.Popen]:
         extra = ["--redis", url]
     args.urls = [f"http://127.0.0.1:{args.port + i}" for i in range(args.processes)]
     args.url = args.urls[0]
-    twistd = shutil.which("twistd", path=os.path.dirname(sys.executable)) or "twistd"
     servers = []
     for i, url in enumerate(args.urls):
         port = url.rsplit(":", 1)[1]
         command = [
-            twistd,
+            sys.executable,
+            "-c",
+            TWISTD_COLLECTING_ON_SIGUSR2,
             "--pidfile=",
             "-n",
             "--logfile",
@@ -514,6 +541,11 @@ def add_common_arguments(parser: argparse.ArgumentParser, students: int) -> None
         "--bcrypt-rounds", type=int, default=4, help="bcrypt cost of a --spawn server"
     )
     parser.add_argument("--connect-concurrency", type=int, default=200)
+    parser.add_argument(
+        "--collect-setup-garbage",
+        action="store_true",
+        help="a full collection in the --spawn server before its memory is measured for sockets",
+    )
     parser.add_argument("--processes", type=int, default=1, help="server processes for --spawn")
     parser.add_argument(
         "--spawn-db", help="a postgresql:// URL (an empty database) for --spawn servers"

@@ -22,6 +22,20 @@ BODY_DEADLINE = 300.0
 IDLE_TIMEOUT = 75
 """Seconds a keep-alive connection may sit silent between requests."""
 
+_HELD_UNTIL_FINISHED = (
+    "requestHeaders",
+    "responseHeaders",
+    "args",
+    "received_cookies",
+    "cookies",
+    "_adapterCache",
+    "client",
+    "host",
+    "prepath",
+    "postpath",
+)
+"""What a request no longer needs once its response is finished and logged."""
+
 
 class IclickerRequest(Request):
     """A request that stops storing its body past ``MAX_STORED_BODY`` bytes.
@@ -83,3 +97,15 @@ class IclickerRequest(Request):
         self.setHeader(b"x-content-type-options", b"nosniff")
         self.setHeader(b"referrer-policy", b"same-origin")
         super().process()
+
+    def finish(self) -> None:
+        """Finish and log the response, then drop what the request held.
+
+        Klein's router leaves every request it routes in a reference cycle
+        (twisted/klein#101), so what the request still holds waits for a full
+        collection, which a busy server runs rarely. (A request whose client
+        left is not finished: its handler may still be using it.)
+        """
+        super().finish()
+        for name in _HELD_UNTIL_FINISHED:
+            self.__dict__.pop(name, None)
