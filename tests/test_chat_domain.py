@@ -282,6 +282,17 @@ async def test_presence_is_coalesced(chat, clock):
     assert groups.of_type("presence")[-1][1]["online"] == ["Alice", "carol"]
 
 
+def test_online_is_sorted_case_insensitively(chat):
+    _, _, channels, _, _ = chat
+    lower, mixed = Channel("room", 1), Channel("room", 2)
+    for name in ("bob", "carol", "alice"):
+        channels.opened(lower, name)
+    for name in ("bob", "Carol", "alice", "Alice_2"):
+        channels.opened(mixed, name)
+    assert channels.online(lower) == ["alice", "bob", "carol"]
+    assert channels.online(mixed) == ["alice", "Alice_2", "bob", "Carol"]
+
+
 def test_a_join_storm_in_a_big_room_costs_few_presence_lists(chat, clock):
     """The gap between two broadcasts grows with the room's size when the next one is due:
     a thousand joining over a second get two lists, the second once they are all in."""

@@ -2,11 +2,13 @@
 chat socket skips, and what a room socket lets go of."""
 
 import json
+from types import SimpleNamespace
 
 from twisted.internet.defer import Deferred
 from twisted.internet.task import Clock
 
 from iclicker.domain.accounts import User
+from iclicker.domain.chat_values import room_channel
 from iclicker.ws.lecture_socket import LectureHall, LectureSocket
 from iclicker.ws.ratelimit import RateLimiter
 from iclicker.ws.socket import MAX_IN_FLIGHT
@@ -128,6 +130,10 @@ def test_a_chat_socket_skips_the_messages_its_hello_carried():
     assert socket._news(newer, b"frames") == [(newer, b"frames")]
 
 
+ENTRY = SimpleNamespace(channel=room_channel(5))
+"""What the rooms let a socket in with (an ``Entry``)."""
+
+
 class EnteringRooms:
     """Rooms whose admissions wait for the test; records the sockets let go of."""
 
@@ -188,15 +194,15 @@ def test_a_room_socket_lets_go_of_its_room_once_however_it_goes(monkeypatch):
 
     gone = Failure(ConnectionDone())
     socket, rooms, _ = a_room_socket(monkeypatch)
-    rooms.admissions[0].callback("entry")
+    rooms.admissions[0].callback(ENTRY)
     assert rooms.let_go == []
     socket.connectionLost(gone)
-    assert rooms.let_go == ["entry"]
+    assert rooms.let_go == [ENTRY]
 
     socket, rooms, _ = a_room_socket(monkeypatch)
     socket.connectionLost(gone)
-    rooms.admissions[0].callback("entry")
-    assert rooms.let_go == ["entry"]
+    rooms.admissions[0].callback(ENTRY)
+    assert rooms.let_go == [ENTRY]
 
     socket, rooms, handshake = a_room_socket(monkeypatch)
     socket.connectionLost(gone)
@@ -210,9 +216,9 @@ def test_a_room_socket_removed_while_opening_is_told_and_closed(monkeypatch):
     from iclicker.ws.socket import CLOSE_REMOVED
 
     socket, rooms, _ = a_room_socket(monkeypatch)
-    rooms.admissions[0].callback("entry")
+    rooms.admissions[0].callback(ENTRY)
     frame = {"type": "removed", "room_id": 5, "reason": "banned"}
-    rooms.gone_since = lambda user, entry: frame if entry == "entry" else None
+    rooms.gone_since = lambda user, entry: frame if entry is ENTRY else None
     sent, closed = [], []
     socket.send = sent.append
     socket.close_with = lambda code, reason: closed.append(code)

@@ -40,6 +40,10 @@ class Channel:
         return "room_id" if self.kind == "room" else "conversation_id"
 
 
+def room_channel(room_id: int) -> Channel:
+    return Channel("room", room_id)
+
+
 def inbox_group(user_id: int) -> str:
     """One user's open contacts pages: told of new and read messages."""
     return f"inbox:{user_id}"

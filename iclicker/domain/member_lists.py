@@ -19,6 +19,7 @@ import attrs
 from twisted.internet.defer import Deferred
 from zope.interface import implementer
 
+from iclicker.domain.chat_values import Channel, room_channel
 from iclicker.domain.errors import Forbidden, NotFound
 from iclicker.groups.interface import IGroupMember, IGroups
 from iclicker.store.chat import ChatStore, RoomRow
@@ -49,6 +50,8 @@ class _MemberList:
 
     def __init__(self, room_id: int) -> None:
         self.room_id = room_id
+        self.channel = room_channel(room_id)
+        """One for all the room's sockets here."""
         self.room: RoomRow | None = None
         self.members: set[int] = set()
         self.removals = 0
@@ -88,6 +91,10 @@ class Entry:
     @property
     def room(self) -> RoomRow:
         return self.listed.room
+
+    @property
+    def channel(self) -> Channel:
+        return self.listed.channel
 
 
 class MemberLists:

@@ -17,12 +17,12 @@ from iclicker.domain.accounts import User, may_manage
 from iclicker.domain.admin import user_group
 from iclicker.domain.channels import Channels
 from iclicker.domain.chat_values import (
-    Channel,
     card_json,
     check_key,
     check_page,
     check_room_name,
     find_user,
+    room_channel,
     room_json,
 )
 from iclicker.domain.errors import Conflict, Forbidden, NotFound
@@ -40,10 +40,6 @@ from iclicker.store.chat import ChatStore, NameTaken, RoomRow
 
 def _key_digest(key: str) -> str:
     return hashlib.sha256(key.encode("utf-8")).hexdigest()
-
-
-def room_channel(room_id: int) -> Channel:
-    return Channel("room", room_id)
 
 
 class Rooms:

@@ -17,7 +17,7 @@ from iclicker.domain.chat_values import (
 )
 from iclicker.domain.conversations import Conversation, Conversations
 from iclicker.domain.member_lists import Entry
-from iclicker.domain.rooms import Rooms, room_channel
+from iclicker.domain.rooms import Rooms
 from iclicker.ws.messages import prepared_frame
 from iclicker.ws.socket import CLOSING_MESSAGES, AppSocket, Hello, Refused
 
@@ -101,7 +101,7 @@ class RoomSocket(ChannelSocket):
         if room_id is None:
             raise Refused(404, "no such room")
         self._entry = await self.factory.domain.rooms.enter(user, room_id)
-        self.channel = room_channel(room_id)
+        self.channel = self._entry.channel
         self.room_id = room_id
 
     async def hello(self) -> Hello | None:
