@@ -76,6 +76,7 @@ async def test_a_rooms_sockets_are_let_in_with_one_read(processes):
     )
     assert {entry.room.name for entry in entries} == {"Study group"}
     assert all(entry.room.member for entry in entries)
+    assert len({id(entry) for entry in entries}) == 1, "one admission object for all"
     assert (store.list_reads, store.member_reads) == (1, 0)
     await raises(Forbidden, "not_member", a.enter(DAVE, room_id))
     assert store.member_reads == 1
@@ -115,6 +116,9 @@ async def test_a_ban_or_leaving_in_another_process_shuts_the_list(processes):
     await b.join(CAROL, room_id, None)
     carol_again = await a.enter(CAROL, room_id)
     assert a.gone_since(CAROL, carol_again) is None
+    alice_entry = await a.enter(ALICE, room_id)
+    assert alice_entry is not bob_entry, "a new admission after the removals"
+    assert a.gone_since(BOB, alice_entry) is None and a.gone_since(BOB, bob_entry) is not None
 
 
 @pytest_twisted.ensureDeferred

@@ -64,6 +64,13 @@ class _MemberList:
         self.sockets = 0
         self.waiting: list[Deferred] | None = []
         """Admissions waiting for the first read; None once it is done."""
+        self._entry: Entry | None = None
+
+    def entry(self) -> "Entry":
+        """An admission now: one object for every socket let in between two removals."""
+        if self._entry is None or self._entry.removals != self.removals:
+            self._entry = Entry(self, self.removals)
+        return self._entry
 
     def deliver(self, message: dict[str, Any], encoded: Any) -> None:
         if message["type"] == "room_deleted":
@@ -165,7 +172,7 @@ class MemberLists:
         if listed.room is None or listed.deleted:
             raise NotFound("No such room.")
         if user_id in listed.members:
-            return Entry(listed, removals)
+            return listed.entry()
         room = await self._store.room(listed.room_id, user_id)
         if room is None or listed.deleted:
             raise NotFound("No such room.")

@@ -96,13 +96,16 @@ class RoomSocket(ChannelSocket):
     path_prefix = "/ws/rooms/"
     _entry: Entry | None = None
 
+    @property
+    def room_id(self) -> int:
+        return self.channel.id
+
     async def admit(self, user, rest: str) -> None:
         room_id = wire.as_int64(int(rest)) if rest.isdigit() and len(rest) <= 19 else None
         if room_id is None:
             raise Refused(404, "no such room")
         self._entry = await self.factory.domain.rooms.enter(user, room_id)
         self.channel = self._entry.channel
-        self.room_id = room_id
 
     async def hello(self) -> Hello | None:
         """Unless the member was removed (or the room deleted) while the socket opened."""
