@@ -170,12 +170,12 @@ class Channels(Service):
     async def _snapshot_for(self, channel: Channel, waiting: list[Deferred]) -> None:
         try:
             messages = await self.history(channel, None, HELLO_MESSAGES)
+            snapshot = Snapshot(messages, self.online(channel))
         except Exception:
             failure = Failure()
             for waiter in waiting:
                 waiter.errback(failure)
         else:
-            snapshot = Snapshot(messages, self.online(channel))
             for waiter in waiting:
                 waiter.callback(snapshot)
         finally:
