@@ -222,7 +222,7 @@ async def test_sockets_opening_together_share_one_snapshot_read_after_they_opene
     chat, chat_database, clock
 ):
     """Whoever asks while a snapshot is read gets the next read, started after it asked:
-    four openings, two reads, and nothing committed before an opening is missed."""
+    three openings, two reads, and nothing committed before an opening is missed."""
     rooms, _, _, groups, _ = chat
     store = HeldHistory(ChatStore(chat_database[0]))
     channels = Channels(store, groups, clock)
