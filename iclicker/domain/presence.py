@@ -134,12 +134,7 @@ class PresenceBoard(Service):
         return state.everyone() if state.remote else state.local.keys()
 
     def count(self, topic: str) -> int:
-        state = self._topics.get(topic)
-        if state is None:
-            return 0
-        if not state.remote:
-            return len(state.local)
-        return len(state.everyone())
+        return len(self.here(topic))
 
     def local_count(self, topic: str) -> int:
         state = self._topics.get(topic)
